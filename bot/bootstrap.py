@@ -1,0 +1,142 @@
+"""The one composition root: settings in, a running desk out. Tests call it with fakes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.channels import Adapter, Channel
+from bot.delivery import DeliveryWorker, RetryPolicy
+from bot.files import FileStore
+from bot.health import add_health_routes
+from bot.settings import Settings
+from handlers.clock import Clock, SystemClock
+from handlers.config import DeskConfig
+from handlers.dispatch import Desk, TimerRunner
+from handlers.messages import Incoming
+from handlers.sla import SlaPolicy
+from handlers.texts import Texts
+from scheduler.sweep import Scheduler, Sweeper
+from storage import migrate
+from storage.engine import make_engine
+from storage.uow import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Frontline:
+    settings: Settings
+    clock: Clock
+    db: Database
+    desk: Desk
+    delivery: DeliveryWorker
+    sweeper: Sweeper
+    scheduler: Scheduler
+    texts: Texts
+    kb: Any
+    files: FileStore
+    web_app: web.Application
+    channels: dict[str, Channel] = field(default_factory=dict)
+    adapters: dict[str, Adapter] = field(default_factory=dict)
+
+    async def receive(self, inc: Incoming) -> None:
+        """What every adapter calls with an update: handle it, then deliver."""
+        for out in await self.desk.handle(inc):
+            await self.delivery.send_direct(out)
+        self.delivery.kick()
+
+    async def start(self, *, schedule: bool = True) -> None:
+        await migrate.upgrade(self.db.engine)
+        for adapter in self.adapters.values():
+            await adapter.start()
+        if schedule:
+            self.scheduler.start()
+            await self.sweeper.run_once()  # timers missed while down fire now, once
+
+    async def stop(self) -> None:
+        self.scheduler.stop()
+        for adapter in self.adapters.values():
+            try:
+                await adapter.stop()
+            except Exception:
+                log.exception("adapter %s did not stop cleanly", adapter.name)
+        await self.delivery.drain()
+        await self.db.dispose()
+
+
+def desk_config(settings: Settings) -> DeskConfig:
+    sla = SlaPolicy.load(settings.sla_policy_file) if settings.sla_policy_file else None
+    return DeskConfig(
+        company_name=settings.company_name, project_name=settings.project_name,
+        service_manager=settings.service_manager, support_hotline=settings.support_hotline,
+        timezone=settings.timezone, default_language=settings.default_language,
+        max_message_chars=settings.max_message_chars, sla=sla or SlaPolicy.default(),
+    )
+
+
+def load_kb(settings: Settings) -> Any:
+    from kb import KnowledgeBase, default_articles_dir
+
+    extra = [Path(p.strip()) for p in settings.kb_dirs.split(",") if p.strip()]
+    kb = KnowledgeBase.load([default_articles_dir(), *extra])
+    for problem in kb.problems:
+        log.warning("knowledge base: %s:%s: %s", problem.path, problem.line, problem.message)
+    return kb
+
+
+async def build(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    channels: Mapping[str, Channel] | None = None,
+    kb: Any = None,
+) -> Frontline:
+    """Wire everything from settings. `channels` adds extra (fake) channels for tests."""
+    clock = clock or SystemClock()
+    config = desk_config(settings)
+    texts = Texts.load(settings.default_language, settings.timezone)
+    db = Database(make_engine(settings.database_url))
+    kb = kb if kb is not None else await asyncio.to_thread(load_kb, settings)
+    desk = Desk(db, clock, config, texts, kb)
+    all_channels: dict[str, Channel] = dict(channels or {})
+    policy = RetryPolicy(settings.outbox_max_attempts, settings.outbox_retry_base_seconds,
+                         settings.outbox_retry_max_seconds)
+    delivery = DeliveryWorker(db, clock, all_channels, policy)
+    sweeper = Sweeper(db, clock, TimerRunner(desk), after=delivery.run_once)
+    app = web.Application(client_max_size=1024 * 1024)
+    fl = Frontline(
+        settings=settings, clock=clock, db=db, desk=desk, delivery=delivery, sweeper=sweeper,
+        scheduler=Scheduler(sweeper, settings.sweep_interval_seconds), texts=texts, kb=kb,
+        files=FileStore(settings.files_dir, settings.max_photo_bytes), web_app=app,
+        channels=all_channels,
+    )
+    for name in settings.channel_names():
+        adapter = _make_adapter(name, fl)
+        adapter.attach(app)
+        fl.adapters[name] = adapter
+        all_channels[name] = adapter
+    add_health_routes(app, fl)
+    return fl
+
+
+def _make_adapter(name: str, fl: Frontline) -> Adapter:
+    if name == "web":
+        from bot.webchat_wiring import make_webchat
+
+        return make_webchat(fl)
+    if name == "telegram":
+        from bot.telegram import TelegramAdapter
+
+        return TelegramAdapter.from_settings(fl.settings, receive=fl.receive, files=fl.files)
+    if name == "wecom":
+        from bot.wecom import WeComAdapter
+
+        return WeComAdapter.from_settings(fl.settings, receive=fl.receive, files=fl.files)
+    raise ValueError(f"unknown channel {name!r}: use web, telegram or wecom")

@@ -1,0 +1,241 @@
+"""The `frontline` command line: run, demo, db, people, tickets, kb."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.bootstrap import Frontline, build
+from bot.settings import Settings
+from storage import migrate, people, tickets
+from storage.engine import make_engine
+from storage.models import Role
+from storage.uow import Database
+
+log = logging.getLogger("frontline")
+
+
+def _async(fn: Callable[[argparse.Namespace], Coroutine[Any, Any, int]]) -> Callable[..., int]:
+    return lambda args: asyncio.run(fn(args))
+
+
+def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    for name in ("host", "port", "channel"):
+        value = getattr(args, name, None)
+        if value is not None:
+            values["channels" if name == "channel" else name] = value
+    return Settings(**values)
+
+
+async def serve(fl: Frontline) -> None:
+    """Serve the web app until SIGINT/SIGTERM, then stop taking updates and flush."""
+    await fl.start()
+    runner = web.AppRunner(fl.web_app)
+    await runner.setup()
+    site = web.TCPSite(runner, fl.settings.host, fl.settings.port)
+    await site.start()
+    log.info("frontline serving on http://%s:%s (channels: %s)", fl.settings.host,
+             fl.settings.port, ", ".join(fl.adapters) or "none")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("shutting down")
+    await runner.cleanup()
+    await fl.stop()
+
+
+@_async
+async def cmd_run(args: argparse.Namespace) -> int:
+    await serve(await build(_settings(args)))
+    return 0
+
+
+@_async
+async def cmd_demo(args: argparse.Namespace) -> int:
+    from bot import demo
+
+    db_url = f"sqlite+aiosqlite:///{Path(args.db).absolute()}"  # noqa: ASYNC240
+    settings = _settings(args, database_url=db_url, webchat_demo=True, channels="web")
+    fl = await build(settings)
+    await migrate.upgrade(fl.db.engine)
+    added = await demo.seed(fl.db, fl.clock)
+    print(f"demo people ready ({added} added); open http://{settings.host}:{settings.port}")
+    await serve(fl)
+    return 0
+
+
+@_async
+async def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    engine = make_engine(Settings().database_url)
+    await migrate.upgrade(engine)
+    print(f"database at revision {await migrate.current(engine)}")
+    await engine.dispose()
+    return 0
+
+
+def _db() -> Database:
+    return Database(make_engine(Settings().database_url))
+
+
+@_async
+async def cmd_people_add(args: argparse.Namespace) -> int:
+    from handlers.clock import SystemClock
+
+    ids = {ch: v for ch, v in (("telegram", args.telegram), ("wecom", args.wecom),
+                               ("web", args.web)) if v}
+    db = _db()
+    await migrate.upgrade(db.engine)
+    async with db.transaction() as tx:
+        person = await people.add_person(
+            tx, name=args.name, role=Role(args.role), site=args.site or "",
+            skills=[s.strip() for s in (args.skills or "").split(",") if s.strip()],
+            phone=args.phone or "", language=args.lang, now=SystemClock().now(), identities=ids,
+        )
+    print(f"added person {person.id}: {person.name} ({person.role})")
+    await db.dispose()
+    return 0
+
+
+@_async
+async def cmd_people_list(args: argparse.Namespace) -> int:
+    db = _db()
+    async with db.transaction() as tx:
+        everyone = await people.people(tx)
+        rows = [(p, await people.identities_of(tx, p.id or 0)) for p in everyone]
+    for p, idents in rows:
+        where = ", ".join(f"{i.channel}:{i.external_user_id}" for i in idents) or "-"
+        skills = ",".join(p.skills) or "-"
+        print(f"{p.id:>4}  {p.name:<10} {p.role:<9} {p.site or '-':<10} {skills:<30} {where}")
+    await db.dispose()
+    return 0
+
+
+@_async
+async def cmd_tickets_list(args: argparse.Namespace) -> int:
+    db = _db()
+    async with db.transaction() as tx:
+        rows = await tickets.listing(tx, status=args.status, limit=args.limit)
+    for t in rows:
+        print(f"{tickets.number(t.id or 0)}  {t.priority}  {t.status:<20} {t.site or '-':<10} "
+              f"{t.created_at:%Y-%m-%d %H:%M}  {t.description[:40]}")
+    await db.dispose()
+    return 0
+
+
+@_async
+async def cmd_tickets_show(args: argparse.Namespace) -> int:
+    ticket_id = tickets.parse_number(args.number)
+    db = _db()
+    async with db.transaction() as tx:
+        t = await tickets.get(tx, ticket_id) if ticket_id else None
+        events = await tickets.events(tx, ticket_id) if t else []
+        names = {p.id: p.name for p in await people.people(tx)}
+    await db.dispose()
+    if t is None:
+        print(f"no ticket {args.number}", file=sys.stderr)
+        return 1
+    print(_ticket_text(t, events, names))
+    return 0
+
+
+def _ticket_text(t: Any, events: list[Any], names: dict[int | None, str]) -> str:
+    lines = [
+        f"{tickets.number(t.id)}  {t.priority}  {t.status}",
+        f"reporter: {names.get(t.reporter_id, '-')}  site: {t.site or '-'}  "
+        f"assignee: {names.get(t.assignee_id, '-')}",
+        f"category: {t.category}  impact: {t.impact}  fault type: {t.fault_type or '-'}",
+        f"response due {t.response_due:%Y-%m-%d %H:%M}Z  responded "
+        f"{(t.responded_at and f'{t.responded_at:%Y-%m-%d %H:%M}Z') or '-'}",
+        f"resolve due {t.resolve_due:%Y-%m-%d %H:%M}Z  resolved "
+        f"{(t.resolved_at and f'{t.resolved_at:%Y-%m-%d %H:%M}Z') or '-'}",
+        f"description: {t.description}",
+    ]
+    if t.cause or t.fix:
+        lines.append(f"cause: {t.cause}  fix: {t.fix}")
+    lines.append("events:")
+    for e in events:
+        who = names.get(e.actor_id, "bot")
+        lines.append(f"  {e.at:%Y-%m-%d %H:%M:%S}Z  {who:<8} {e.kind:<12} {e.details}")
+    return "\n".join(lines)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="frontline", description="chat-first service desk")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the bot (web app, channels, scheduler)")
+    run.add_argument("--channel", help="comma-separated: web, telegram, wecom")
+    run.add_argument("--host")
+    run.add_argument("--port", type=int)
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="demo: SQLite, demo people, web chat with a switcher")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--db", default="frontline-demo.db", help="SQLite file")
+    demo.set_defaults(func=cmd_demo)
+
+    db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    _people_commands(sub)
+    _ticket_commands(sub)
+    _kb_commands(sub)
+    return p
+
+
+def _people_commands(sub: Any) -> None:
+    ps = sub.add_parser("people", help="people").add_subparsers(dest="people_cmd", required=True)
+    add = ps.add_parser("add", help="add a person")
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--site")
+    add.add_argument("--skills", help="comma-separated categories, e.g. valve,pump")
+    add.add_argument("--phone")
+    add.add_argument("--lang", default="zh", choices=["zh", "en"])
+    add.add_argument("--telegram", help="Telegram user id")
+    add.add_argument("--wecom", help="WeCom userid")
+    add.add_argument("--web", help="web chat id")
+    add.set_defaults(func=cmd_people_add)
+    ps.add_parser("list", help="list people").set_defaults(func=cmd_people_list)
+
+
+def _ticket_commands(sub: Any) -> None:
+    ts = sub.add_parser("tickets", help="tickets").add_subparsers(dest="tickets_cmd",
+                                                                  required=True)
+    ls = ts.add_parser("list", help="latest tickets")
+    ls.add_argument("--status")
+    ls.add_argument("--limit", type=int, default=50)
+    ls.set_defaults(func=cmd_tickets_list)
+    show = ts.add_parser("show", help="one ticket with its history")
+    show.add_argument("number")
+    show.set_defaults(func=cmd_tickets_show)
+
+
+def _kb_commands(sub: Any) -> None:
+    from kb import cli as kb_cli
+
+    kb_cli.add_commands(sub)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    args = parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Button tokens: short, opaque, checked again on every press.
+
+    t:<ticket id>:<action>     an action on a ticket (accept, progress, confirm …)
+    i:<intake nonce>:<action>  a choice inside one report being written
+
+The nonce ties an intake button to the report it was shown for, so a button from an old,
+finished report is recognised as stale instead of acting on the current one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from handlers.errors import BadButton
+
+MAX_TOKEN_BYTES = 64  # Telegram's callback_data limit
+_TOKEN = re.compile(r"^(?P<kind>[ti]):(?P<ref>[0-9a-z]{1,12}):(?P<action>[a-z0-9_]{1,20})$")
+
+TICKET_ACTIONS = frozenset(
+    {"ack", "decline", "remote", "way", "site", "done", "ok", "notok"}
+    | {f"ft{i}" for i in range(1, 6)}
+)
+INTAKE_ACTIONS = frozenset(
+    {"kb_ok", "kb_no", "submit", "cancel"}
+    | {f"imp_{x}" for x in ("whole", "area", "single", "question")}
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    ref: str
+    action: str
+
+    @property
+    def ticket_id(self) -> int:
+        return int(self.ref)
+
+
+def ticket(ticket_id: int, action: str) -> str:
+    return f"t:{ticket_id}:{action}"
+
+
+def intake(nonce: str, action: str) -> str:
+    return f"i:{nonce}:{action}"
+
+
+def parse(data: str) -> Token:
+    if len(data.encode()) > MAX_TOKEN_BYTES:
+        raise BadButton()
+    m = _TOKEN.match(data)
+    if m is None:
+        raise BadButton()
+    token = Token(m["kind"], m["ref"], m["action"])
+    allowed = TICKET_ACTIONS if token.kind == "t" else INTAKE_ACTIONS
+    if token.action not in allowed or (token.kind == "t" and not token.ref.isdigit()):
+        raise BadButton()
+    return token

@@ -1,0 +1,102 @@
+"""Commands: /start /help /status /cancel /lang — each a short, plain answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers import registration
+from handlers.context import Ctx
+from handlers.jobs import summary_fields
+from handlers.states import ENGINEER_STATES, INTAKE_STATES, REGISTRATION_STATES, State
+from handlers.texts import LANGUAGES
+from storage import tickets
+from storage.models import Role, Ticket
+
+STATUS_WORDS = frozenset({"我的工单", "工单状态", "my tickets"})
+
+
+def parse(text: str) -> tuple[str, str]:
+    """'/Lang@bot en' → ('lang', 'en')."""
+    head, _, rest = text.strip().partition(" ")
+    name = head[1:].split("@", 1)[0].lower()
+    return name, rest.strip()
+
+
+async def run(ctx: Ctx, text: str) -> None:
+    name, arg = parse(text)
+    handler = {
+        "start": start, "help": help_, "status": status, "cancel": cancel,
+    }.get(name)
+    if name == "lang":
+        await lang(ctx, arg)
+    elif handler is not None:
+        await handler(ctx)
+    else:
+        await ctx.reply("command.unknown", command=text.strip()[:40])
+
+
+async def start(ctx: Ctx) -> None:
+    if ctx.person is None:
+        await registration.begin(ctx)
+        return
+    await ctx.reply("command.start", name=ctx.person.name)
+
+
+async def help_(ctx: Ctx) -> None:
+    await ctx.reply("command.help")
+
+
+async def cancel(ctx: Ctx) -> None:
+    state = ctx.state if ctx.conv is not None else State.IDLE
+    if state in INTAKE_STATES:
+        key = "command.cancel_report"
+    elif state in ENGINEER_STATES:
+        key = "command.cancel_resolving"
+    elif state in REGISTRATION_STATES:
+        key = "command.cancel_registration"
+    else:
+        await ctx.reply("command.nothing_to_cancel")
+        return
+    ctx.set_state(State.IDLE)
+    await ctx.reply(key)
+
+
+async def lang(ctx: Ctx, arg: str) -> None:
+    choice = arg.lower()[:2]
+    if choice not in LANGUAGES:
+        await ctx.reply("command.lang_usage")
+        return
+    if ctx.person is not None:
+        ctx.person.language = choice
+        ctx.tx.add(ctx.person)
+    if ctx.conv is not None:
+        ctx.conv.language = choice
+        ctx.tx.add(ctx.conv)
+    await ctx.reply("command.lang_set")
+
+
+async def status(ctx: Ctx) -> None:
+    if ctx.person is None:
+        await registration.begin(ctx)
+        return
+    me = ctx.person
+    if me.role == Role.REPORTER:
+        mine = await tickets.open_tickets(ctx.tx, reporter_id=me.id)
+    elif me.role in (Role.MANAGER, Role.ADMIN):
+        mine = await tickets.open_tickets(ctx.tx)
+    else:
+        mine = await tickets.open_tickets(ctx.tx, assignee_id=me.id)
+    if not mine:
+        await ctx.reply("status.none")
+        return
+    lines = [ctx.t("status.header", count=len(mine))]
+    lines += [ctx.t("status.line", None, **_line_fields(ctx, t)) for t in mine[:20]]
+    if len(mine) > 20:
+        lines.append(ctx.t("status.more", count=len(mine) - 20))
+    await ctx.reply_text("\n".join(lines))
+
+
+def _line_fields(ctx: Ctx, ticket: Ticket) -> dict[str, Any]:
+    fields = summary_fields(ctx, ticket)
+    fields["description"] = ticket.description[:30]
+    return fields

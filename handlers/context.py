@@ -1,0 +1,147 @@
+"""The context a handler step runs in: its transaction, time, texts, and the outbox writer.
+
+Every message a step emits is rendered in the recipient's language and queued in the outbox
+inside the step's transaction, with a key derived from what caused the step (the update or
+the timer), so a retried step can never send a message twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from handlers.config import DeskConfig
+from handlers.messages import Button, FileRef, Incoming, Outgoing
+from handlers.states import State
+from handlers.texts import Lazy, Texts
+from storage import outbox, people
+from storage.models import Conversation, Person
+from storage.uow import Tx
+
+# A button before rendering: (label key or Lazy, token).
+Btn = tuple[str | Lazy, str]
+Rows = Sequence[Sequence[Btn]]
+
+
+@dataclass
+class Ctx:
+    tx: Tx
+    now: datetime
+    config: DeskConfig
+    texts: Texts
+    kb: Any  # kb.KnowledgeBase (or None): typed loosely so handlers stay importable without it
+    origin: str  # "web:<update id>" or "timer:<key>": the root of every outbox key
+    incoming: Incoming | None = None
+    person: Person | None = None
+    conv: Conversation | None = None
+    _count: int = field(default=0, repr=False)
+
+    @property
+    def lang(self) -> str:
+        if self.person is not None:
+            return self.texts.lang(self.person.language)
+        if self.conv is not None and self.conv.language:
+            return self.texts.lang(self.conv.language)
+        return self.texts.default
+
+    def t(self, key: str, lang: str | None = None, **fields: Any) -> str:
+        return self.texts(lang or self.lang, key, **self._site_fields(fields))
+
+    def _site_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
+        c = self.config
+        base = {
+            "company": c.company_name, "project": c.project_name,
+            "manager": c.service_manager, "hotline": c.support_hotline,
+        }
+        return {**base, **fields}
+
+    def next_key(self) -> str:
+        self._count += 1
+        return f"{self.origin}:{self._count}"
+
+    def buttons(self, lang: str, rows: Rows) -> tuple[tuple[Button, ...], ...]:
+        def label(lbl: str | Lazy) -> str:
+            if isinstance(lbl, Lazy):
+                return self.t(lbl.key, lang, **lbl.fields)
+            return self.t(lbl, lang)
+
+        return tuple(tuple(Button(label(lbl), data) for lbl, data in row) for row in rows)
+
+    async def emit(self, out: Outgoing) -> str:
+        await outbox.enqueue(self.tx, out.to_json(), self.now)
+        return out.key
+
+    async def send_text(
+        self, channel: str, chat_id: str, lang: str, text: str, rows: Rows = (),
+        *, key: str | None = None, edits: str | None = None, files: tuple[FileRef, ...] = (),
+    ) -> str:
+        out = Outgoing(
+            channel=channel, chat_id=chat_id, text=text, key=key or self.next_key(),
+            buttons=self.buttons(lang, rows), edits=edits, files=files,
+        )
+        return await self.emit(out)
+
+    async def reply(self, text_key: str, rows: Rows = (), **fields: Any) -> str:
+        """Answer in the chat the current update came from."""
+        return await self.reply_text(self.t(text_key, **fields), rows)
+
+    async def reply_text(self, text: str, rows: Rows = ()) -> str:
+        assert self.incoming is not None
+        inc = self.incoming
+        return await self.send_text(inc.channel, inc.chat_id, self.lang, text, rows)
+
+    async def notify(
+        self, person: Person, text_key: str, rows: Rows = (), *, key: str | None = None,
+        files: tuple[FileRef, ...] = (), **fields: Any,
+    ) -> str | None:
+        """Message a person where they were last seen; None if they cannot be reached."""
+        ident = await self._reachable_identity(person)
+        if ident is None:
+            return None
+        lang = self.texts.lang(person.language)
+        text = self.t(text_key, lang, **fields)
+        return await self.send_text(
+            ident.channel, ident.chat_id, lang, text, rows, key=key, files=files
+        )
+
+    async def edit(
+        self, target_key: str, person: Person, text_key: str, rows: Rows = (), **fields: Any
+    ) -> None:
+        """Replace an earlier message (its text and buttons) where it was sent."""
+        row = await outbox.by_key(self.tx, target_key)
+        if row is None:
+            return
+        lang = self.texts.lang(person.language)
+        text = self.t(text_key, lang, **fields)
+        await self.send_text(row.channel, row.chat_id, lang, text, rows, edits=target_key)
+
+    async def _reachable_identity(self, person: Person) -> Any:
+        assert person.id is not None
+        idents = [i for i in await people.identities_of(self.tx, person.id) if not i.unreachable]
+        if not idents:
+            return None
+        epoch = datetime.min.replace(tzinfo=self.now.tzinfo)
+        return max(idents, key=lambda i: (i.last_seen or epoch, i.id or 0))
+
+    def set_state(self, state: State, **data: Any) -> None:
+        assert self.conv is not None
+        self.conv.state = str(state)
+        self.conv.data = dict(data)
+        self.conv.updated_at = self.now
+        self.tx.add(self.conv)
+
+    def update_data(self, **data: Any) -> None:
+        assert self.conv is not None
+        self.conv.data = {**self.conv.data, **data}
+        self.conv.updated_at = self.now
+        self.tx.add(self.conv)
+
+    @property
+    def state(self) -> State:
+        assert self.conv is not None
+        try:
+            return State(self.conv.state)
+        except ValueError:
+            return State.IDLE

@@ -1,0 +1,155 @@
+"""The desk's front door: every update and every due timer comes through here.
+
+One update = one transaction: idempotency record, conversation row, the flow step, ticket
+changes, audit events, timers and outgoing messages commit together or not at all.
+A `DeskError` rolls the step back and answers politely in a second, small transaction; a
+database failure rolls back and returns a direct "please retry" reply (the outbox may be
+unreachable too); any other exception is logged with ids and answered, never re-raised.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from handlers import attachments, commands, registration, routes
+from handlers.clock import Clock
+from handlers.config import DeskConfig
+from handlers.context import Ctx
+from handlers.errors import DeskError
+from handlers.locks import KeyedLocks
+from handlers.messages import Incoming, Kind, Outgoing
+from handlers.states import State
+from handlers.texts import Texts
+from storage import conversations, people
+from storage.models import Person
+from storage.uow import Database, Tx
+
+log = logging.getLogger(__name__)
+DB_FAILURES = (OperationalError, DBAPIError, PoolTimeout, OSError, ConnectionError)
+
+
+class Desk:
+    def __init__(
+        self, db: Database, clock: Clock, config: DeskConfig, texts: Texts, kb: Any = None
+    ) -> None:
+        self.db, self.clock, self.config, self.texts, self.kb = db, clock, config, texts, kb
+        self.locks = KeyedLocks()
+
+    async def handle(self, inc: Incoming) -> list[Outgoing]:
+        """Handle one update. Returns replies to send directly (only when the DB failed)."""
+        async with self.locks.hold((inc.channel, inc.chat_id, inc.user_id)):
+            try:
+                await self._step(inc)
+            except DeskError as err:
+                await self._answer_error(inc, err)
+            except DB_FAILURES as exc:
+                log.warning("database failure on %s update %s: %s", inc.channel, inc.update_id,
+                            type(exc).__name__)
+                return [self._direct(inc, "error.busy")]
+            except Exception:
+                log.exception("handler failed on %s update %s", inc.channel, inc.update_id)
+                return await self._answer_internal(inc)
+        return []
+
+    async def _open(self, tx: Tx, inc: Incoming) -> Ctx | None:
+        now = self.clock.now()
+        if not await conversations.mark_seen(tx, inc.channel, inc.update_id, now):
+            log.info("duplicate %s update %s ignored", inc.channel, inc.update_id)
+            return None
+        conv = await conversations.load_for_update(tx, inc.channel, inc.chat_id, inc.user_id, now)
+        ident = await people.identity(tx, inc.channel, inc.user_id)
+        person = await tx.get(Person, ident.person_id) if ident else None
+        if ident is not None:
+            ident.last_seen = now
+            tx.add(ident)
+        return Ctx(tx=tx, now=now, config=self.config, texts=self.texts, kb=self.kb,
+                   origin=f"{inc.channel}:{inc.update_id}", incoming=inc, person=person,
+                   conv=conv)
+
+    async def _step(self, inc: Incoming) -> None:
+        async with self.db.transaction() as tx:
+            ctx = await self._open(tx, inc)
+            if ctx is not None:
+                await route(ctx, inc)
+
+    async def _answer_error(self, inc: Incoming, err: DeskError) -> None:
+        async with self.db.transaction() as tx:
+            ctx = await self._open(tx, inc)
+            if ctx is None:
+                return
+            if err.reset:
+                ctx.set_state(State.IDLE)
+            await ctx.reply(err.text_key, **err.fields)
+
+    async def _answer_internal(self, inc: Incoming) -> list[Outgoing]:
+        try:
+            await self._answer_error(inc, DeskError("error.internal"))
+        except SQLAlchemyError:
+            return [self._direct(inc, "error.busy")]
+        return []
+
+    def _direct(self, inc: Incoming, key: str) -> Outgoing:
+        text = self.texts(None, key, hotline=self.config.support_hotline)
+        return Outgoing(channel=inc.channel, chat_id=inc.chat_id, text=text,
+                        key=f"{inc.channel}:{inc.update_id}:direct")
+
+
+async def route(ctx: Ctx, inc: Incoming) -> None:
+    """The fixed order in which an update finds its flow."""
+    if inc.kind is Kind.JOIN:
+        await (registration.begin(ctx) if ctx.person is None else ctx.reply("command.greet",
+               name=ctx.person.name))
+    elif inc.kind in (Kind.TEXT, Kind.COMMAND) and not inc.text.strip():
+        await ctx.reply("error.empty")
+    elif inc.kind is Kind.COMMAND:
+        await commands.run(ctx, inc.text)
+    elif inc.kind is Kind.CONTACT:
+        await registration.keep_phone(ctx, inc.phone)
+    elif inc.kind is Kind.UNSUPPORTED:
+        await ctx.reply("error.unsupported")
+    elif ctx.person is None:
+        await _unknown_person(ctx, inc)
+    elif inc.kind is Kind.BUTTON:
+        await routes.button(ctx, inc.data)
+    elif inc.kind is Kind.PHOTO:
+        await attachments.photo(ctx, inc.photo)
+    elif inc.kind is Kind.LOCATION and inc.location is not None:
+        await attachments.location(ctx, inc.location)
+    elif inc.kind is Kind.TEXT:
+        await routes.text(ctx, inc.text)
+    else:
+        await ctx.reply("error.unsupported")
+
+
+async def _unknown_person(ctx: Ctx, inc: Incoming) -> None:
+    if inc.kind is Kind.TEXT:
+        await registration.on_text(ctx, inc.text)
+    else:
+        await ctx.reply("registration.first")
+
+
+class TimerRunner:
+    """Runs claimed timers through the same context and outbox as messages."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+
+    async def run(self, timer_id: int, worker: str) -> None:
+        from handlers import deadlines
+        from storage.models import Timer, TimerState
+
+        d = self.desk
+        async with d.db.transaction() as tx:
+            timer = await tx.get(Timer, timer_id, lock=True)
+            if timer is None or timer.state != TimerState.PENDING or timer.claimed_by != worker:
+                return  # cancelled, done, or taken over by another replica meanwhile
+            now = d.clock.now()
+            ctx = Ctx(tx=tx, now=now, config=d.config, texts=d.texts, kb=d.kb,
+                      origin=f"timer:{timer.key}:{timer.due_at.timestamp():.0f}")
+            await deadlines.fire(ctx, timer)
+            timer.state, timer.fired_at = str(TimerState.DONE), now
+            tx.add(timer)

@@ -1,0 +1,22 @@
+"""Named conversation states (stored as text); docs/flows/ draws them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class State(StrEnum):
+    IDLE = "idle"
+    REG_NAME = "reg_name"  # unknown person: asked for a name
+    REG_SITE = "reg_site"  # … then for the orchard site
+    INTAKE_KB = "intake_kb"  # articles shown: solved, or report it?
+    INTAKE_IMPACT = "intake_impact"  # asked how much is affected
+    INTAKE_CONFIRM = "intake_confirm"  # summary shown: submit or cancel
+    ENG_FAULT_TYPE = "eng_fault_type"  # engineer resolving: which of the five fault types
+    ENG_CAUSE = "eng_cause"  # … what caused it
+    ENG_FIX = "eng_fix"  # … what was done
+
+
+INTAKE_STATES = (State.INTAKE_KB, State.INTAKE_IMPACT, State.INTAKE_CONFIRM)
+ENGINEER_STATES = (State.ENG_FAULT_TYPE, State.ENG_CAUSE, State.ENG_FIX)
+REGISTRATION_STATES = (State.REG_NAME, State.REG_SITE)

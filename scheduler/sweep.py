@@ -1,0 +1,82 @@
+"""The periodic sweep: claim due timers and run them, then push the outbox along.
+
+APScheduler only ticks; the timers themselves are database rows (a job store cannot be
+shared between processes), claimed so that each fires exactly once across replicas. Timers
+that came due while the bot was down fire on the first sweep after start.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from handlers.clock import Clock
+from handlers.dispatch import TimerRunner
+from storage import timers
+from storage.uow import Database
+
+log = logging.getLogger(__name__)
+
+
+class Sweeper:
+    def __init__(
+        self, db: Database, clock: Clock, runner: TimerRunner,
+        after: Callable[[], Awaitable[object]] | None = None,
+        worker_id: str | None = None, lease: timedelta = timedelta(seconds=120),
+    ) -> None:
+        self.db, self.clock, self.runner, self.after = db, clock, runner, after
+        self.worker_id = worker_id or f"{socket.gethostname()}:{id(self):x}"
+        self.lease = lease
+        self.last_run: datetime | None = None
+
+    async def run_once(self) -> int:
+        """Fire every due timer once; returns how many fired."""
+        fired = 0
+        while True:
+            async with self.db.transaction() as tx:
+                ids = await timers.claim_due(tx, self.clock.now(), self.worker_id, self.lease)
+            for timer_id in ids:
+                try:
+                    await self.runner.run(timer_id, self.worker_id)
+                    fired += 1
+                except Exception:  # the lease expires and a later sweep tries again
+                    log.exception("timer %s failed", timer_id)
+            if not ids:
+                break
+        self.last_run = self.clock.now()
+        if self.after is not None:
+            await self.after()
+        return fired
+
+
+class Scheduler:
+    """APScheduler set-up: one interval job that runs the sweep."""
+
+    def __init__(self, sweeper: Sweeper, interval_seconds: float) -> None:
+        self.sweeper = sweeper
+        self._scheduler = AsyncIOScheduler(timezone="UTC")
+        self._scheduler.add_job(
+            self._tick, "interval", seconds=interval_seconds, id="sweep",
+            max_instances=1, coalesce=True, misfire_grace_time=None,
+        )
+
+    async def _tick(self) -> None:
+        try:
+            await self.sweeper.run_once()
+        except Exception:  # database down: report on /healthz, try again next tick
+            log.exception("sweep failed")
+
+    def start(self) -> None:
+        self._scheduler.start()
+
+    def stop(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    @property
+    def running(self) -> bool:
+        return bool(self._scheduler.running)

@@ -1,0 +1,219 @@
+"""SQLModel tables: the service record and the machinery around it.
+
+All times are timezone-aware UTC (SQLModel refuses naive datetimes). Enumerations are
+stored as text so a new state never needs a database enum migration.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Role(StrEnum):
+    REPORTER = "reporter"
+    ENGINEER = "engineer"
+    EXPERT = "expert"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+class TicketStatus(StrEnum):
+    NEW = "new"
+    PAGED = "paged"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    WAITING_FOR_REPORTER = "waiting_for_reporter"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class Progress(StrEnum):
+    """Where the work stands while a ticket is in progress."""
+
+    REMOTE = "remote"
+    ON_THE_WAY = "on_the_way"
+    ON_SITE = "on_site"
+
+
+class Person(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    phone: str = Field(default="", max_length=40)
+    role: str = Field(default=Role.REPORTER, max_length=20, index=True)
+    site: str = Field(default="", max_length=100)
+    skills: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    language: str = Field(default="zh", max_length=5)
+    on_duty: bool = True
+    active: bool = True
+    created_at: datetime
+
+
+class ChatIdentity(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("channel", "external_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    channel: str = Field(max_length=20)
+    external_user_id: str = Field(max_length=128)
+    chat_id: str = Field(max_length=128)  # where to reach the person privately
+    unreachable: bool = False  # blocked the bot: deliveries stop, the desk goes on
+    last_seen: datetime | None = None  # the identity a person used last is where we reach them
+
+
+class Conversation(SQLModel, table=True):
+    """One person's dialogue state in one chat; the only conversation memory there is."""
+
+    __table_args__ = (UniqueConstraint("channel", "chat_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    chat_id: str = Field(max_length=128)
+    user_id: str = Field(max_length=128)
+    state: str = Field(default="idle", max_length=40)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    language: str = Field(default="", max_length=5)  # before the person is known
+    updated_at: datetime
+
+
+class SeenUpdate(SQLModel, table=True):
+    """Idempotency: an update id is written in the same transaction as its effects."""
+
+    channel: str = Field(primary_key=True, max_length=20)
+    update_id: str = Field(primary_key=True, max_length=160)
+    at: datetime
+
+
+class Ticket(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    reporter_id: int = Field(foreign_key="person.id", index=True)
+    site: str = Field(default="", max_length=100)
+    device: str = Field(default="", max_length=200)
+    category: str = Field(default="general", max_length=40)
+    fault_type: str = Field(default="", max_length=40)
+    priority: str = Field(default="P3", max_length=2)
+    impact: str = Field(default="", max_length=20)
+    description: str
+    status: str = Field(default=TicketStatus.NEW, max_length=30, index=True)
+    progress: str = Field(default="", max_length=20)
+    assignee_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    tier: int = 1
+    attachments: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    location: list[float] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    kb_shown: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    cause: str = ""
+    fix: str = ""
+    satisfaction: int | None = None
+    channel: str = Field(default="", max_length=20)
+    created_at: datetime
+    updated_at: datetime
+    response_due: datetime
+    resolve_due: datetime
+    responded_at: datetime | None = None
+    resolved_at: datetime | None = None
+    confirmed_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+class TicketEvent(SQLModel, table=True):
+    """Append-only audit trail: the service record (服务档案) of every job."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    at: datetime
+    actor_id: int | None = Field(default=None, foreign_key="person.id")
+    kind: str = Field(max_length=40)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class PageState(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    SUPERSEDED = "superseded"  # someone else took the job, or it was cancelled
+
+
+class Page(SQLModel, table=True):
+    """One engineer asked to take one ticket; the routing history of a job."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    state: str = Field(default=PageState.PENDING, max_length=20)
+    message_key: str = Field(max_length=160)  # the outbox key of the page, to edit it later
+    at: datetime
+    answered_at: datetime | None = None
+
+
+class TimerState(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Timer(SQLModel, table=True):
+    """A durable timer; `key` is deterministic so re-scheduling replaces, never duplicates."""
+
+    __table_args__ = (Index("ix_timer_due", "state", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=160, unique=True)
+    kind: str = Field(max_length=40)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    due_at: datetime
+    state: str = Field(default=TimerState.PENDING, max_length=20)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    claimed_by: str | None = Field(default=None, max_length=80)
+    claimed_until: datetime | None = None
+    attempts: int = 0
+    fired_at: datetime | None = None
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    DEAD = "dead"  # gave up after the configured attempts, or the person is unreachable
+
+
+class Outbox(SQLModel, table=True):
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedup_key: str = Field(max_length=200, unique=True)
+    channel: str = Field(max_length=20)
+    chat_id: str = Field(max_length=128, index=True)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    state: str = Field(default=OutboxState.PENDING, max_length=20)
+    attempts: int = 0
+    created_at: datetime
+    next_attempt_at: datetime
+    claimed_by: str | None = Field(default=None, max_length=80)
+    claimed_until: datetime | None = None
+    sent_at: datetime | None = None
+    platform_message_id: str | None = Field(default=None, max_length=128)
+    last_error: str = Field(default="", max_length=500)
+
+
+class SelfServiceOutcome(StrEnum):
+    SOLVED = "solved"
+    NOT_SOLVED = "not_solved"
+
+
+class SelfServiceAttempt(SQLModel, table=True):
+    """Articles shown before a ticket, and whether they solved the problem."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    query: str
+    article_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    outcome: str = Field(default="", max_length=20)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    at: datetime

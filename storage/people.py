@@ -1,0 +1,118 @@
+"""Queries about people and their chat identities."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlmodel import col
+
+from storage.models import ChatIdentity, Person, Role, Ticket, TicketStatus
+from storage.uow import Tx
+
+OPEN_STATES = (
+    TicketStatus.NEW,
+    TicketStatus.PAGED,
+    TicketStatus.ACKNOWLEDGED,
+    TicketStatus.IN_PROGRESS,
+    TicketStatus.WAITING_FOR_REPORTER,
+    TicketStatus.REOPENED,
+)
+
+
+async def person_by_identity(tx: Tx, channel: str, external_user_id: str) -> Person | None:
+    stmt = (
+        select(Person)
+        .join(ChatIdentity, col(ChatIdentity.person_id) == col(Person.id))
+        .where(
+            col(ChatIdentity.channel) == channel,
+            col(ChatIdentity.external_user_id) == external_user_id,
+        )
+    )
+    rows = await tx.scalars(stmt)
+    return rows[0] if rows else None
+
+
+async def identity(tx: Tx, channel: str, external_user_id: str) -> ChatIdentity | None:
+    stmt = select(ChatIdentity).where(
+        col(ChatIdentity.channel) == channel,
+        col(ChatIdentity.external_user_id) == external_user_id,
+    )
+    rows = await tx.scalars(stmt)
+    return rows[0] if rows else None
+
+
+async def identities_of(tx: Tx, person_id: int) -> list[ChatIdentity]:
+    stmt = select(ChatIdentity).where(col(ChatIdentity.person_id) == person_id).order_by(
+        col(ChatIdentity.id)
+    )
+    return await tx.scalars(stmt)
+
+
+async def add_person(
+    tx: Tx,
+    *,
+    name: str,
+    role: Role | str,
+    now: datetime,
+    site: str = "",
+    skills: Iterable[str] = (),
+    phone: str = "",
+    language: str = "zh",
+    identities: dict[str, str] | None = None,
+) -> Person:
+    """Create a person with identities {channel: external user id} (chat id = user id)."""
+    person = Person(
+        name=name, role=str(Role(role)), site=site, skills=list(skills), phone=phone,
+        language=language, created_at=now,
+    )
+    tx.add(person)
+    await tx.flush()
+    for channel, user_id in (identities or {}).items():
+        await link_identity(tx, person, channel, user_id, user_id)
+    return person
+
+
+async def link_identity(
+    tx: Tx, person: Person, channel: str, external_user_id: str, chat_id: str
+) -> ChatIdentity:
+    assert person.id is not None
+    ident = ChatIdentity(
+        person_id=person.id, channel=channel, external_user_id=external_user_id, chat_id=chat_id
+    )
+    tx.add(ident)
+    await tx.flush()
+    return ident
+
+
+async def people(tx: Tx, role: Role | None = None) -> list[Person]:
+    stmt = select(Person).where(col(Person.active)).order_by(col(Person.id))
+    if role is not None:
+        stmt = stmt.where(col(Person.role) == str(role))
+    return await tx.scalars(stmt)
+
+
+async def people_with_roles(tx: Tx, roles: Iterable[Role]) -> list[Person]:
+    stmt = (
+        select(Person)
+        .where(col(Person.active), col(Person.role).in_([str(r) for r in roles]))
+        .order_by(col(Person.id))
+    )
+    return await tx.scalars(stmt)
+
+
+async def open_job_counts(tx: Tx, person_ids: list[int]) -> dict[int, int]:
+    """How many open tickets each of these people holds (for fair routing)."""
+    if not person_ids:
+        return {}
+    stmt = (
+        select(col(Ticket.assignee_id), func.count())
+        .where(
+            col(Ticket.assignee_id).in_(person_ids),
+            col(Ticket.status).in_([str(s) for s in OPEN_STATES]),
+        )
+        .group_by(col(Ticket.assignee_id))
+    )
+    rows = (await tx.execute(stmt)).all()
+    return {pid: count for pid, count in rows}

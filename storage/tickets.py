@@ -1,0 +1,93 @@
+"""Queries about tickets, their audit trail and their pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from storage.models import Page, PageState, Ticket, TicketEvent
+from storage.people import OPEN_STATES
+from storage.uow import Tx
+
+NUMBER_PREFIX = "FL-"
+
+
+def number(ticket_id: int) -> str:
+    """The number people see: FL-000123."""
+    return f"{NUMBER_PREFIX}{ticket_id:06d}"
+
+
+def parse_number(text: str) -> int | None:
+    """FL-000123, fl-123 or 123 → 123; None when it is not a ticket number."""
+    s = text.strip().upper().removeprefix(NUMBER_PREFIX)
+    return int(s) if s.isdigit() and 0 < int(s) < 2**31 else None
+
+
+async def get(tx: Tx, ticket_id: int, *, lock: bool = False) -> Ticket | None:
+    if lock:
+        rows = await tx.scalars(
+            tx.lock(select(Ticket).where(col(Ticket.id) == ticket_id)).execution_options(
+                populate_existing=True
+            )
+        )
+        return rows[0] if rows else None
+    return await tx.get(Ticket, ticket_id)
+
+
+async def add_event(
+    tx: Tx,
+    ticket: Ticket,
+    kind: str,
+    now: datetime,
+    actor_id: int | None = None,
+    **details: Any,
+) -> TicketEvent:
+    assert ticket.id is not None
+    event = TicketEvent(ticket_id=ticket.id, at=now, actor_id=actor_id, kind=kind, details=details)
+    tx.add(event)
+    return event
+
+
+async def events(tx: Tx, ticket_id: int) -> list[TicketEvent]:
+    stmt = select(TicketEvent).where(col(TicketEvent.ticket_id) == ticket_id).order_by(
+        col(TicketEvent.at), col(TicketEvent.id)
+    )
+    return await tx.scalars(stmt)
+
+
+async def open_tickets(
+    tx: Tx, *, reporter_id: int | None = None, assignee_id: int | None = None
+) -> list[Ticket]:
+    stmt = select(Ticket).where(col(Ticket.status).in_([str(s) for s in OPEN_STATES]))
+    if reporter_id is not None:
+        stmt = stmt.where(col(Ticket.reporter_id) == reporter_id)
+    if assignee_id is not None:
+        stmt = stmt.where(col(Ticket.assignee_id) == assignee_id)
+    return await tx.scalars(stmt.order_by(col(Ticket.id)))
+
+
+async def listing(
+    tx: Tx, *, status: str | None = None, limit: int = 100
+) -> list[Ticket]:
+    stmt = select(Ticket).order_by(col(Ticket.id).desc()).limit(limit)
+    if status:
+        stmt = stmt.where(col(Ticket.status) == status)
+    return await tx.scalars(stmt)
+
+
+async def pages(tx: Tx, ticket_id: int) -> list[Page]:
+    stmt = select(Page).where(col(Page.ticket_id) == ticket_id).order_by(col(Page.id))
+    return await tx.scalars(stmt)
+
+
+async def pending_page(tx: Tx, ticket_id: int, person_id: int) -> Page | None:
+    stmt = select(Page).where(
+        col(Page.ticket_id) == ticket_id,
+        col(Page.person_id) == person_id,
+        col(Page.state) == str(PageState.PENDING),
+    )
+    rows = await tx.scalars(stmt)
+    return rows[0] if rows else None

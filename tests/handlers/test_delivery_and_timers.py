@@ -1,0 +1,116 @@
+"""Delivery through the outbox, and SLA timers firing through the sweep."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage.models import ChatIdentity, Outbox, OutboxState, TicketEvent
+from tests.handlers.test_ticket_life import report_valve_fault
+from tests.support.chat import settle
+
+
+async def test_a_failed_send_is_retried_after_a_back_off_and_nothing_is_lost(
+    app, clock, channel, reporter, engineer
+):
+    channel.fail_times = 2
+    await reporter.says("/help")
+    assert reporter.inbox() == []  # the platform failed: still queued
+
+    clock.advance(seconds=1)
+    await settle(app)
+    assert reporter.inbox() == []  # second failure, back-off doubled
+    clock.advance(seconds=2)
+    await settle(app)
+    assert "400-800-1234" in reporter.last().text
+
+
+async def test_retry_after_from_the_platform_is_honoured(app, clock, channel, reporter):
+    channel.fail_times, channel.retry_after = 1, 30
+    await reporter.says("/help")
+    clock.advance(seconds=29)
+    await settle(app)
+    assert reporter.inbox() == []
+    clock.advance(seconds=1)
+    await settle(app)
+    assert reporter.inbox()
+
+
+async def test_a_message_is_marked_dead_after_the_last_attempt(app, clock, channel, reporter):
+    channel.fail_times = 100
+    await reporter.says("/help")
+    for _ in range(10):
+        clock.advance(minutes=15)
+        await settle(app)
+    async with app.db.transaction() as tx:
+        row = (await tx.scalars(select(Outbox)))[0]
+    assert row.state == OutboxState.DEAD and row.attempts == app.settings.outbox_max_attempts
+
+
+async def test_a_person_who_blocked_the_bot_is_marked_unreachable_and_the_ticket_goes_on(
+    app, channel, reporter, engineer, engineer2
+):
+    channel.blocked.add("e1")
+    await report_valve_fault(reporter)
+    async with app.db.transaction() as tx:
+        ident = (await tx.scalars(select(ChatIdentity).where(ChatIdentity.chat_id == "e1")))[0]
+    assert ident.unreachable
+    assert "FL-000001" in reporter.last().text
+
+
+async def test_an_unreachable_engineer_is_skipped_when_paging(app, channel, reporter, engineer,
+                                                             engineer2):
+    async with app.db.transaction() as tx:
+        ident = (await tx.scalars(select(ChatIdentity).where(ChatIdentity.chat_id == "e1")))[0]
+        ident.unreachable = True
+        tx.add(ident)
+    await report_valve_fault(reporter)
+    assert "FL-000001" in engineer2.last().text
+
+
+async def test_a_missed_response_deadline_alerts_the_manager_once(app, clock, reporter, engineer,
+                                                                 manager):
+    await report_valve_fault(reporter)  # P3: respond within 8 h
+    clock.advance(hours=8, minutes=1)
+    assert await app.sweeper.run_once() == 1
+    assert await app.sweeper.run_once() == 0
+    await settle(app)
+    assert "超时未响应" in manager.last().text
+    alerts = [m for m in manager.inbox() if "超时未响应" in m.text]
+    assert len(alerts) == 1
+
+
+async def test_an_acknowledged_ticket_raises_no_response_alarm(app, clock, reporter, engineer,
+                                                              manager):
+    await report_valve_fault(reporter)
+    await engineer.presses("接单")
+    clock.advance(hours=9)
+    await app.sweeper.run_once()
+    await settle(app)
+    assert not manager.heard("超时未响应")
+
+
+async def test_timers_that_came_due_while_down_fire_once_at_start(settings, clock, channel):
+    from bot.bootstrap import build
+    from tests.conftest import Cast
+    from tests.support.fakes import valve_kb
+
+    fl = await build(settings, clock=clock, channels={"fake": channel}, kb=valve_kb())
+    await fl.start(schedule=False)
+    cast = Cast(fl, channel)
+    reporter = await cast.add("r1", "李明", "reporter", site="一号园区")
+    await cast.add("e1", "张工", "engineer", skills=["valve"])
+    manager = await cast.add("m1", "陈经理", "manager")
+    await report_valve_fault(reporter)
+    await fl.stop()
+
+    clock.advance(hours=30)  # the bot was down past both deadlines
+    fl = await build(settings, clock=clock, channels={"fake": channel}, kb=valve_kb())
+    await fl.start(schedule=True)
+    await settle(fl)
+    await fl.stop()
+    assert manager.heard("超时未响应") and manager.heard("超时未解决")
+    fl2 = await build(settings, clock=clock, channels={"fake": channel}, kb=valve_kb())
+    async with fl2.db.transaction() as tx:
+        breaches = await tx.scalars(select(TicketEvent).where(TicketEvent.kind == "sla_breached"))
+    await fl2.db.dispose()
+    assert len(breaches) == 2

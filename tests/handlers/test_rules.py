@@ -1,0 +1,65 @@
+"""Pure rules: the transition table, triage, SLA policy, button tokens."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from handlers import buttons, lifecycle, triage
+from handlers.errors import BadButton
+from handlers.sla import SlaPolicy
+from handlers.triage import Impact
+from storage.models import TicketStatus as S
+
+
+def test_the_transition_table_refuses_illegal_moves():
+    assert lifecycle.can_move(S.PAGED, S.ACKNOWLEDGED)
+    assert not lifecycle.can_move(S.CLOSED, S.IN_PROGRESS)
+    assert not lifecycle.can_move(S.CANCELLED, S.NEW)
+    assert not lifecycle.can_move(S.NEW, S.RESOLVED)
+
+
+def test_every_status_has_a_row_in_the_table():
+    assert set(lifecycle.TRANSITIONS) == set(S)
+
+
+@pytest.mark.parametrize(("impact", "text", "expected"), [
+    (Impact.WHOLE, "平台打不开", "P1"),
+    (Impact.AREA, "东区传感器没数据", "P2"),
+    (Impact.AREA, "东区全部停了", "P1"),
+    (Impact.SINGLE, "一个阀门不出水", "P3"),
+    (Impact.SINGLE, "水泵漏水", "P2"),
+    (Impact.SINGLE, "控制箱冒烟", "P1"),
+    (Impact.QUESTION, "怎么导出数据", "P4"),
+    (Impact.QUESTION, "急，怎么导出", "P4"),
+])
+def test_triage_follows_the_documented_matrix(impact, text, expected):
+    assert triage.priority(impact, text) == expected
+
+
+def test_the_default_policy_is_the_service_plans_table():
+    policy = SlaPolicy.default()
+    hours = {p: (w.response_hours, w.resolve_hours) for p, w in policy.windows.items()}
+    assert hours == {"P1": (2, 4), "P2": (4, 8), "P3": (8, 24), "P4": (24, 48)}
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    assert policy.resolve_due("P1", start) == start + timedelta(hours=4)
+
+
+def test_a_policy_missing_a_priority_is_refused():
+    with pytest.raises(ValueError, match="P4"):
+        SlaPolicy.from_toml("[priority.P1]\nresponse_hours=1\nresolve_hours=2\n"
+                            "[priority.P2]\nresponse_hours=1\nresolve_hours=2\n"
+                            "[priority.P3]\nresponse_hours=1\nresolve_hours=2\n")
+
+
+def test_button_tokens_round_trip_and_fit_telegrams_limit():
+    token = buttons.parse(buttons.ticket(123456, "ack"))
+    assert (token.kind, token.ticket_id, token.action) == ("t", 123456, "ack")
+    assert len(buttons.intake("abcdef", "imp_question").encode()) <= 64
+
+
+@pytest.mark.parametrize("data", ["", "t:1", "t:1:rm -rf", "q:1:ack", "t:-1:ack", "i:1:ack"])
+def test_bad_tokens_are_refused(data):
+    with pytest.raises(BadButton):
+        buttons.parse(data)

@@ -1,0 +1,150 @@
+"""The whole ticket life in chat: report → ticket → page → accept → progress → resolve."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from storage.models import Ticket, TicketEvent, TicketStatus
+from tests.support.chat import labels
+
+
+async def report_valve_fault(reporter, impact: str = "单个设备") -> None:
+    await reporter.says("3号地块电磁阀打不开，不出水")
+    assert reporter.heard("《电磁阀打不开》")
+    await reporter.presses("没解决，报修")
+    assert "影响范围" in reporter.last().text
+    await reporter.presses(impact)
+    await reporter.presses("确认提交")
+
+
+async def test_a_reporter_gets_a_ticket_number_and_plain_deadlines(reporter, engineer):
+    await report_valve_fault(reporter, impact="整个系统/平台不能用")
+
+    opened = reporter.last().text
+    assert "FL-000001" in opened and "P1 紧急" in opened
+    assert "工程师将在2小时内响应，4小时内解决" in opened
+
+
+async def test_the_whole_ticket_life_in_chat(app, reporter, engineer, engineer2, manager):
+    await report_valve_fault(reporter)
+    assert "工程师将在8小时内响应，24小时内解决" in reporter.last().text
+
+    page = engineer.last()
+    assert "FL-000001" in page.text and labels(page) == ["接单", "拒单"]
+    assert engineer2.inbox() == []  # the valve expert at the site is paged first
+
+    await engineer.presses("接单")
+    assert "张工" in reporter.last().text and "FL-000001" in reporter.last().text
+    assert "拒单" not in labels(engineer.inbox()[0])  # the page lost its stale buttons
+
+    await engineer.presses("出发去现场")
+    assert "正在赶往现场" in reporter.last().text
+    await engineer.presses("已到现场")
+    assert "已到达现场" in reporter.last().text
+
+    await engineer.presses("已解决")
+    await engineer.presses("通讯线路或硬件故障")
+    await engineer.says("线圈烧坏")
+    await engineer.says("更换了电磁阀线圈")
+    resolved = reporter.last()
+    assert "线圈烧坏" in resolved.text and "更换了电磁阀线圈" in resolved.text
+    assert labels(resolved) == ["已解决", "还没好"]
+
+    await reporter.presses("已解决")
+    assert "已关闭" in reporter.last().text
+    assert "已确认" in engineer.last().text
+
+    async with app.db.transaction() as tx:
+        ticket = await tx.get(Ticket, 1)
+        kinds = await tx.scalars(select(TicketEvent.kind).where(TicketEvent.ticket_id == 1))
+    assert ticket.status == TicketStatus.CLOSED
+    assert ticket.fault_type == "hardware" and ticket.cause == "线圈烧坏"
+    assert ticket.responded_at is not None and ticket.resolved_at is not None
+    assert {"created", "status", "accepted"} <= set(kinds)
+
+
+async def test_not_fixed_reopens_to_the_same_engineer(app, clock, reporter, engineer):
+    await report_valve_fault(reporter)
+    await engineer.presses("接单")
+    await engineer.presses("远程处理")
+    await engineer.presses("已解决")
+    await engineer.presses("配置错误")
+    await engineer.says("灌溉计划被删了")
+    await engineer.says("重新设置了计划")
+    clock.advance(hours=30)
+
+    await reporter.presses("还没好")
+
+    assert "重新打开" in reporter.last().text
+    assert "还没好" in engineer.last().text and "已解决" in labels(engineer.last())
+    async with app.db.transaction() as tx:
+        ticket = await tx.get(Ticket, 1)
+    assert ticket.status == TicketStatus.REOPENED and ticket.assignee_id is not None
+    assert ticket.resolve_due == clock.now() + (ticket.resolve_due - clock.now())
+    assert ticket.resolve_due > clock.now()
+
+
+async def test_a_self_service_answer_can_solve_it_without_a_ticket(app, reporter, engineer):
+    await reporter.says("电磁阀打不开")
+    await reporter.presses("已解决")
+
+    assert "太好了" in reporter.last().text
+    assert engineer.inbox() == []
+    async with app.db.transaction() as tx:
+        assert await tx.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
+async def test_a_report_in_english_gets_english_answers(reporter, engineer):
+    await reporter.says("/lang en")
+    assert "English" in reporter.last().text
+    await reporter.says("The pump in plot 2 stopped, cannot irrigate")
+    await reporter.presses("A plot or a class of devices")
+    await reporter.presses("Submit")
+
+    text = reporter.last().text
+    assert "FL-000001" in text and "P1 urgent" in text  # urgency words raised it
+    assert "within 2 h" in text and "within 4 h" in text
+    assert "新工单" in engineer.last().text  # the engineer keeps their own language
+
+
+async def test_decline_pages_the_next_engineer_then_the_manager(reporter, engineer, engineer2,
+                                                               manager):
+    await report_valve_fault(reporter)
+    await engineer.presses("拒单")
+    assert "FL-000001" in engineer2.last().text and "接单" in labels(engineer2.last())
+
+    await engineer2.presses("拒单")
+    assert "无人接单" in manager.last().text
+
+
+async def test_a_p1_informs_the_manager_at_once(reporter, engineer, manager):
+    await report_valve_fault(reporter, impact="整个系统/平台不能用")
+    assert "紧急工单" in manager.last().text
+
+
+async def test_status_lists_open_tickets_with_deadlines(reporter, engineer):
+    await report_valve_fault(reporter)
+    await reporter.says("/status")
+    text = reporter.last().text
+    assert "FL-000001" in text and "等待接单" in text and "解决截止" in text
+
+    await engineer.presses("接单")
+    await engineer.says("/status")
+    assert "FL-000001" in engineer.last().text
+
+
+async def test_cancel_leaves_a_half_filled_report(app, reporter, engineer):
+    await reporter.says("电磁阀打不开")
+    await reporter.presses("没解决，报修")
+    await reporter.says("/cancel")
+    assert "没有提交任何内容" in reporter.last().text
+
+    await reporter.says("/cancel")
+    assert "没有正在填写" in reporter.last().text
+    async with app.db.transaction() as tx:
+        assert await tx.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
+async def test_help_names_the_company_and_the_hotline(reporter):
+    await reporter.says("/help")
+    assert "荔枝智慧果园" in reporter.last().text and "400-800-1234" in reporter.last().text
