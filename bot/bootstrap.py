@@ -52,6 +52,15 @@ class Frontline:
             await self.delivery.send_direct(out)
         self.delivery.kick()
 
+    async def daily_digest(self) -> None:
+        from zoneinfo import ZoneInfo
+
+        from handlers import board
+
+        day = self.clock.now().astimezone(ZoneInfo(self.settings.timezone)).date()
+        await self.desk.run_job(f"cron:digest:{day}", board.daily_digest)
+        self.delivery.kick()
+
     async def start(self, *, schedule: bool = True) -> None:
         await migrate.upgrade(self.db.engine)
         for adapter in self.adapters.values():
@@ -72,7 +81,8 @@ class Frontline:
 
 
 def desk_config(settings: Settings) -> DeskConfig:
-    sla = SlaPolicy.load(settings.sla_policy_file) if settings.sla_policy_file else None
+    sla = (SlaPolicy.load(settings.sla_policy_file, settings.timezone)
+           if settings.sla_policy_file else None)
     return DeskConfig(
         company_name=settings.company_name, project_name=settings.project_name,
         service_manager=settings.service_manager, support_hotline=settings.support_hotline,
@@ -123,6 +133,9 @@ async def build(
         fl.adapters[name] = adapter
         all_channels[name] = adapter
     add_health_routes(app, fl)
+    if settings.sla_digest_time:
+        fl.scheduler.add_daily("sla_digest", settings.sla_digest_time, settings.timezone,
+                               fl.daily_digest)
     return fl
 
 

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
 
     # SLA and timings (seconds unless named otherwise)
     sla_policy_file: Path | None = None
+    sla_digest_time: str = "08:00"  # daily SLA digest to the managers, site time; "" = off
     max_message_chars: int = 2000
     sweep_interval_seconds: float = 5.0
     outbox_max_attempts: int = 8

@@ -13,18 +13,22 @@ import re
 from dataclasses import dataclass
 
 from handlers.errors import BadButton
+from handlers.faults import CATEGORIES
 
 MAX_TOKEN_BYTES = 64  # Telegram's callback_data limit
 _TOKEN = re.compile(r"^(?P<kind>[ti]):(?P<ref>[0-9a-z]{1,12}):(?P<action>[a-z0-9_]{1,20})$")
 
 TICKET_ACTIONS = frozenset(
-    {"ack", "decline", "remote", "way", "site", "done", "ok", "notok"}
+    {"ack", "decline", "remote", "way", "site", "done", "ok", "notok", "wait", "expert", "prio",
+     "cat", "take", "urge", "p1", "p2", "p3", "p4"}
     | {f"ft{i}" for i in range(1, 6)}
+    | {f"c_{c}" for c in CATEGORIES}
 )
 INTAKE_ACTIONS = frozenset(
-    {"kb_ok", "kb_no", "submit", "cancel"}
+    {"kb_ok", "kb_no", "submit", "cancel", "new"}
     | {f"imp_{x}" for x in ("whole", "area", "single", "question")}
 )
+_ADD = re.compile(r"^add_[0-9]{1,10}$")  # add the text to ticket N
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ def parse(data: str) -> Token:
         raise BadButton()
     token = Token(m["kind"], m["ref"], m["action"])
     allowed = TICKET_ACTIONS if token.kind == "t" else INTAKE_ACTIONS
-    if token.action not in allowed or (token.kind == "t" and not token.ref.isdigit()):
+    known = token.action in allowed or (token.kind == "i" and _ADD.match(token.action))
+    if not known or (token.kind == "t" and not token.ref.isdigit()):
         raise BadButton()
     return token

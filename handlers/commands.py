@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import registration
+from handlers import board, engineer, registration, reporter
 from handlers.context import Ctx
+from handlers.errors import DeskError, NotAllowed
+from handlers.faults import CATEGORIES
 from handlers.jobs import summary_fields
+from handlers.sla import PRIORITIES
 from handlers.states import ENGINEER_STATES, INTAKE_STATES, REGISTRATION_STATES, State
-from handlers.texts import LANGUAGES
+from handlers.texts import LANGUAGES, lazy
 from storage import tickets
 from storage.models import Role, Ticket
 
@@ -25,10 +28,12 @@ def parse(text: str) -> tuple[str, str]:
 async def run(ctx: Ctx, text: str) -> None:
     name, arg = parse(text)
     handler = {
-        "start": start, "help": help_, "status": status, "cancel": cancel,
+        "start": start, "help": help_, "status": status, "cancel": cancel, "open": open_board,
+        "urge": urge,
     }.get(name)
-    if name == "lang":
-        await lang(ctx, arg)
+    with_arg = {"lang": lang, "priority": priority, "category": category, "duty": duty}
+    if name in with_arg:
+        await with_arg[name](ctx, arg)
     elif handler is not None:
         await handler(ctx)
     else:
@@ -100,3 +105,57 @@ def _line_fields(ctx: Ctx, ticket: Ticket) -> dict[str, Any]:
     fields = summary_fields(ctx, ticket)
     fields["description"] = ticket.description[:30]
     return fields
+
+
+async def open_board(ctx: Ctx) -> None:
+    if not _is_staff(ctx):
+        raise NotAllowed()
+    await board.show(ctx)
+
+
+async def urge(ctx: Ctx) -> None:
+    await reporter.urge_latest(ctx)
+
+
+async def priority(ctx: Ctx, arg: str) -> None:
+    """/priority FL-000123 P2 — the assignee or a manager re-grades a job."""
+    ticket, value = await _ticket_and_value(ctx, arg, "command.priority_usage")
+    if value.upper() not in PRIORITIES:
+        await ctx.reply("command.priority_usage")
+        return
+    await engineer.change_priority(ctx, ticket, value.upper())
+
+
+async def category(ctx: Ctx, arg: str) -> None:
+    """/category FL-000123 valve"""
+    ticket, value = await _ticket_and_value(ctx, arg, "command.category_usage")
+    if value.lower() not in CATEGORIES:
+        await ctx.reply("command.category_usage")
+        return
+    await engineer.change_category(ctx, ticket, value.lower())
+
+
+async def duty(ctx: Ctx, arg: str) -> None:
+    """/duty on|off — an engineer says whether new pages may reach them."""
+    if not _is_staff(ctx) or ctx.person is None:
+        raise NotAllowed()
+    choice = arg.strip().lower()
+    if choice not in ("on", "off"):
+        await ctx.reply("command.duty_usage", state=lazy(f"command.duty_{ctx.person.on_duty}"))
+        return
+    ctx.person.on_duty = choice == "on"
+    ctx.tx.add(ctx.person)
+    await ctx.reply("command.duty_set", state=lazy(f"command.duty_{ctx.person.on_duty}"))
+
+
+async def _ticket_and_value(ctx: Ctx, arg: str, usage: str) -> tuple[Ticket, str]:
+    number, _, value = arg.partition(" ")
+    ticket_id = tickets.parse_number(number)
+    ticket = await tickets.get(ctx.tx, ticket_id, lock=True) if ticket_id else None
+    if ticket is None or not value.strip():
+        raise DeskError(usage)
+    return ticket, value.strip()
+
+
+def _is_staff(ctx: Ctx) -> bool:
+    return ctx.person is not None and ctx.person.role != Role.REPORTER

@@ -97,7 +97,7 @@ class Ctx:
         files: tuple[FileRef, ...] = (), **fields: Any,
     ) -> str | None:
         """Message a person where they were last seen; None if they cannot be reached."""
-        ident = await self._reachable_identity(person)
+        ident = await self.reachable_identity(person)
         if ident is None:
             return None
         lang = self.texts.lang(person.language)
@@ -117,7 +117,7 @@ class Ctx:
         text = self.t(text_key, lang, **fields)
         await self.send_text(row.channel, row.chat_id, lang, text, rows, edits=target_key)
 
-    async def _reachable_identity(self, person: Person) -> Any:
+    async def reachable_identity(self, person: Person) -> Any:
         assert person.id is not None
         idents = [i for i in await people.identities_of(self.tx, person.id) if not i.unreachable]
         if not idents:

@@ -1,11 +1,16 @@
-"""Due timers as entry points: an SLA deadline passing is handled like a message would be."""
+"""Due timers as entry points: a deadline passing is handled like a message would be.
+
+Every handler re-checks the ticket first: a timer can fire after the job moved on (the
+timer row was already claimed), and then it does nothing.
+"""
 
 from __future__ import annotations
 
 import logging
 
+from handlers import escalation, paging
 from handlers.context import Ctx
-from handlers.jobs import tell_managers
+from handlers.jobs import summary_fields, tell_managers
 from handlers.lifecycle import OPEN
 from storage import tickets
 from storage.models import Person, Ticket, TicketStatus, Timer
@@ -18,28 +23,66 @@ async def fire(ctx: Ctx, timer: Timer) -> None:
     if ticket is None:
         log.warning("timer %s has no ticket", timer.key)
         return
-    if timer.kind == "response_due":
-        await _response_due(ctx, ticket)
-    elif timer.kind == "resolve_due":
-        await _resolve_due(ctx, ticket)
-    else:
+    handler = HANDLERS.get(timer.kind)
+    if handler is None:
         log.warning("timer %s of unknown kind %s", timer.key, timer.kind)
-
-
-async def _response_due(ctx: Ctx, ticket: Ticket) -> None:
-    if ticket.responded_at is not None or TicketStatus(ticket.status) not in OPEN:
         return
-    await tickets.add_event(ctx.tx, ticket, "sla_breached", ctx.now, clock="response")
-    await tell_managers(ctx, "manager.response_breached", ticket)
+    if TicketStatus(ticket.status) in OPEN:
+        await handler(ctx, ticket, timer)
 
 
-async def _resolve_due(ctx: Ctx, ticket: Ticket) -> None:
-    if ticket.resolved_at is not None or TicketStatus(ticket.status) not in OPEN:
+async def _ack_timeout(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
+    await paging.ack_timed_out(ctx, ticket, int(timer.payload.get("page", 0)))
+
+
+async def _response_warn(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
+    if ticket.responded_at is None:
+        await tickets.add_event(ctx.tx, ticket, "sla_warning", ctx.now, clock="response")
+        await tell_managers(ctx, "manager.response_warning", ticket)
+
+
+async def _response_due(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
+    if ticket.responded_at is None:
+        await tickets.add_event(ctx.tx, ticket, "sla_breached", ctx.now, clock="response")
+        await tell_managers(ctx, "manager.response_breached", ticket)
+
+
+async def _onsite_due(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
+    if ticket.progress != "on_site":
+        await tickets.add_event(ctx.tx, ticket, "sla_breached", ctx.now, clock="onsite")
+        await tell_managers(ctx, "manager.onsite_breached", ticket)
+
+
+async def _resolve_warn(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
+    if ticket.resolved_at is not None or ticket.paused_at is not None:
+        return
+    await tickets.add_event(ctx.tx, ticket, "sla_warning", ctx.now, clock="resolve")
+    await _tell_assignee(ctx, ticket, "engineer.resolve_warning")
+
+
+async def _resolve_due(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
+    """Breach: recorded, the managers told, and the job goes up a support tier."""
+    if ticket.resolved_at is not None or ticket.paused_at is not None:
         return
     await tickets.add_event(ctx.tx, ticket, "sla_breached", ctx.now, clock="resolve")
     await tell_managers(ctx, "manager.resolve_breached", ticket)
-    if ticket.assignee_id is not None:
-        engineer = await ctx.tx.get(Person, ticket.assignee_id)
-        if engineer is not None:
-            await ctx.notify(engineer, "engineer.resolve_breached",
-                             number=tickets.number(ticket.id or 0))
+    await _tell_assignee(ctx, ticket, "engineer.resolve_breached")
+    await escalation.escalate(ctx, ticket, "resolve_breached")
+
+
+async def _tell_assignee(ctx: Ctx, ticket: Ticket, key: str) -> None:
+    if ticket.assignee_id is None:
+        return
+    engineer = await ctx.tx.get(Person, ticket.assignee_id)
+    if engineer is not None:
+        await ctx.notify(engineer, key, **summary_fields(ctx, ticket))
+
+
+HANDLERS = {
+    "ack_timeout": _ack_timeout,
+    "response_warn": _response_warn,
+    "response_due": _response_due,
+    "onsite_due": _onsite_due,
+    "resolve_warn": _resolve_warn,
+    "resolve_due": _resolve_due,
+}

@@ -10,6 +10,7 @@ unreachable too); any other exception is logged with ids and answered, never re-
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
@@ -91,6 +92,17 @@ class Desk:
         except SQLAlchemyError:
             return [self._direct(inc, "error.busy")]
         return []
+
+    async def run_job(self, origin: str, job: Callable[[Ctx], Awaitable[None]]) -> None:
+        """Run a scheduled job (digest, report) in one transaction, like a message would.
+
+        The origin names the job's run (e.g. the day), so replicas that all run it produce the
+        same outbox keys and each message is queued once.
+        """
+        async with self.db.transaction() as tx:
+            ctx = Ctx(tx=tx, now=self.clock.now(), config=self.config, texts=self.texts,
+                      kb=self.kb, origin=origin)
+            await job(ctx)
 
     def _direct(self, inc: Incoming, key: str) -> Outgoing:
         text = self.texts(None, key, hotline=self.config.support_hotline)

@@ -16,7 +16,7 @@ from handlers import buttons, faults, selfservice, triage
 from handlers.context import Ctx
 from handlers.errors import StaleAction
 from handlers.jobs import Draft, open_ticket
-from handlers.states import State
+from handlers.states import INTAKE_STATES, State
 from handlers.texts import lazy
 from handlers.triage import Impact
 
@@ -61,8 +61,9 @@ async def add_text(ctx: Ctx, text: str) -> None:
     """More words while a report is open: they belong to the description."""
     assert ctx.conv is not None
     data = dict(ctx.conv.data)
-    joined, cut = clip(ctx, f"{data.get('description', '')}\n{text.strip()}")
-    data["description"] = joined
+    field = "text" if ctx.state is State.INTAKE_CHOICE else "description"
+    joined, cut = clip(ctx, f"{data.get(field, '')}\n{text.strip()}")
+    data[field] = joined
     ctx.update_data(**data)
     await ctx.reply("intake.kept_first" if cut else "intake.added",
                     limit=ctx.config.max_message_chars)
@@ -70,7 +71,12 @@ async def add_text(ctx: Ctx, text: str) -> None:
 
 
 async def _ask_again(ctx: Ctx, data: dict[str, Any]) -> None:
-    if ctx.state is State.INTAKE_KB:
+    if ctx.state is State.INTAKE_CHOICE:
+        ctx.set_state(State.IDLE)
+        from handlers import reporter
+
+        await reporter.text_while_tickets_open(ctx, data.get("text", ""))
+    elif ctx.state is State.INTAKE_KB:
         await ctx.reply("selfservice.ask_again", selfservice.feedback_rows(data["n"]))
     elif ctx.state is State.INTAKE_IMPACT:
         await ask_impact(ctx, data)
@@ -81,11 +87,12 @@ async def _ask_again(ctx: Ctx, data: dict[str, Any]) -> None:
 async def on_button(ctx: Ctx, token: buttons.Token) -> None:
     assert ctx.conv is not None
     data = dict(ctx.conv.data)
-    if ctx.state not in (State.INTAKE_KB, State.INTAKE_IMPACT, State.INTAKE_CONFIRM) \
-            or data.get("n") != token.ref:
+    if ctx.state not in INTAKE_STATES or data.get("n") != token.ref:
         raise StaleAction("error.stale_report")
     action = token.action
-    if action == "cancel":
+    if ctx.state is State.INTAKE_CHOICE:
+        await _choice(ctx, data, action)
+    elif action == "cancel":
         ctx.set_state(State.IDLE)
         await ctx.reply("intake.cancelled")
     elif action in ("kb_ok", "kb_no") and ctx.state is State.INTAKE_KB:
@@ -99,6 +106,23 @@ async def on_button(ctx: Ctx, token: buttons.Token) -> None:
         await submit(ctx, data)
     else:
         raise StaleAction("error.stale_report")
+
+
+async def _choice(ctx: Ctx, data: dict[str, Any], action: str) -> None:
+    """The reporter said where the text belongs: an open ticket, or a new fault."""
+    from handlers import reporter
+    from storage import tickets
+
+    ctx.set_state(State.IDLE)
+    if action == "new":
+        await start(ctx, data["text"])
+        return
+    if not action.startswith("add_"):
+        raise StaleAction("error.stale_report")
+    ticket = await tickets.get(ctx.tx, int(action.removeprefix("add_")), lock=True)
+    if ticket is None:
+        raise StaleAction("error.stale_report")
+    await reporter.add_note(ctx, ticket, data["text"])
 
 
 async def _kb_answer(ctx: Ctx, data: dict[str, Any], *, solved: bool) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from handlers import paging
+from handlers import buttons, clocks, paging
 from handlers.context import Ctx
 from handlers.texts import lazy
-from storage import people, tickets, timers
+from storage import people, tickets
 from storage.models import Person, Role, Ticket
 
 
@@ -27,14 +27,13 @@ class Draft:
 
 async def open_ticket(ctx: Ctx, reporter: Person, draft: Draft) -> Ticket:
     """Register the job (status new), start its clocks, tell the reporter, page an engineer."""
-    now, sla = ctx.now, ctx.config.sla
+    now = ctx.now
     ticket = Ticket(
         reporter_id=reporter.id or 0, site=reporter.site, category=draft.category,
         priority=draft.priority, impact=draft.impact, description=draft.description,
         attachments=draft.photos, location=draft.location, kb_shown=draft.kb_shown,
         channel=ctx.incoming.channel if ctx.incoming else "", created_at=now, updated_at=now,
-        response_due=sla.response_due(draft.priority, now),
-        resolve_due=sla.resolve_due(draft.priority, now),
+        response_due=now, resolve_due=now,  # set by the clocks just below
     )
     ctx.tx.add(ticket)
     await ctx.tx.flush()
@@ -42,26 +41,13 @@ async def open_ticket(ctx: Ctx, reporter: Person, draft: Draft) -> Ticket:
         ctx.tx, ticket, "created", now, reporter.id, priority=ticket.priority,
         impact=ticket.impact, category=ticket.category, kb_shown=ticket.kb_shown,
     )
-    await schedule_sla_timers(ctx, ticket)
-    await ctx.reply("ticket.opened", **summary_fields(ctx, ticket))
+    await clocks.start_all(ctx, ticket)
+    urge = [[("button.urge", buttons.ticket(ticket.id or 0, "urge"))]]
+    await ctx.reply("ticket.opened", urge, **summary_fields(ctx, ticket))
     if ticket.priority == "P1":
         await tell_managers(ctx, "manager.p1_opened", ticket)
     await paging.page_next(ctx, ticket)
     return ticket
-
-
-async def schedule_sla_timers(ctx: Ctx, ticket: Ticket, *, response: bool = True) -> None:
-    """Durable timers for the response and resolution deadlines (keys are per ticket)."""
-    assert ticket.id is not None
-    if response:
-        await timers.schedule(
-            ctx.tx, f"response_due:{ticket.id}", "response_due", ticket.response_due,
-            ticket_id=ticket.id,
-        )
-    await timers.schedule(
-        ctx.tx, f"resolve_due:{ticket.id}", "resolve_due", ticket.resolve_due,
-        ticket_id=ticket.id,
-    )
 
 
 def summary_fields(ctx: Ctx, ticket: Ticket) -> dict[str, Any]:
@@ -73,6 +59,7 @@ def summary_fields(ctx: Ctx, ticket: Ticket) -> dict[str, Any]:
         "resolve_hours": window.resolve_hours,
         "response_due": ticket.response_due,
         "resolve_due": ticket.resolve_due,
+        "onsite_due": ticket.onsite_due or "-",
         "status": lazy(f"status.{ticket.status}"),
         "description": ticket.description,
         "site": ticket.site or "-",
@@ -82,8 +69,7 @@ def summary_fields(ctx: Ctx, ticket: Ticket) -> dict[str, Any]:
 
 async def tell_managers(ctx: Ctx, text_key: str, ticket: Ticket, **fields: Any) -> None:
     reporter = await ctx.tx.get(Person, ticket.reporter_id)
+    merged = {**summary_fields(ctx, ticket), "reporter": reporter.name if reporter else "-",
+              **fields}
     for manager in await people.people_with_roles(ctx.tx, (Role.MANAGER,)):
-        await ctx.notify(
-            manager, text_key, **summary_fields(ctx, ticket),
-            reporter=reporter.name if reporter else "-", **fields,
-        )
+        await ctx.notify(manager, text_key, **merged)

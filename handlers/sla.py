@@ -1,47 +1,64 @@
-"""SLA policy as data: response and resolution windows per priority, from TOML.
+"""SLA policy as data: response, resolution and on-site windows per priority, from TOML.
 
-The default is the service plan's table (2/4/8/24 h to respond, 4/8/24/48 h to resolve,
-7×24 calendar time). Working-hour calendars come with the escalation work (issue 4).
+The default is the service plan's table (2/4/8/24 h to respond, 4/8/24/48 h to resolve, 7×24,
+acknowledge a page within 15/30/60/60 min). A policy may measure windows on a working-hours
+calendar with holidays, give resolution in working days ("3 working days"), promise an on-site
+time, and pause the resolution clock while the desk waits for the reporter. See
+handlers/policies/*.toml for both policies of the service plan.
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from handlers.calendars import AlwaysOpen, Calendar, WorkingHours
 
 PRIORITIES = ("P1", "P2", "P3", "P4")
+DEFAULT_ACK_MINUTES = {"P1": 15, "P2": 30, "P3": 60, "P4": 60}
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WARN_FRACTION = 0.75
 
 
 @dataclass(frozen=True)
 class Window:
     response_hours: float
     resolve_hours: float
+    resolve_days: int = 0  # > 0: resolution in service days instead of hours
+    onsite_hours: float | None = None
+    ack_minutes: float = 60
+    calendar: Calendar = field(default_factory=AlwaysOpen)
 
 
 @dataclass(frozen=True)
 class SlaPolicy:
     name: str
     windows: dict[str, Window]
+    pause_when_waiting: bool = True
 
     @classmethod
-    def from_toml(cls, text: str) -> SlaPolicy:
+    def from_toml(cls, text: str, zone: str = "Asia/Shanghai") -> SlaPolicy:
         data = tomllib.loads(text)
         table = data.get("priority", {})
         missing = [p for p in PRIORITIES if p not in table]
         if missing:
             raise ValueError(f"SLA policy lacks priorities: {', '.join(missing)}")
-        windows = {
-            p: Window(float(table[p]["response_hours"]), float(table[p]["resolve_hours"]))
-            for p in PRIORITIES
+        calendars: dict[str, Calendar] = {
+            "24x7": AlwaysOpen(), "working": _working(data, ZoneInfo(zone)),
         }
-        return cls(name=str(data.get("name", "custom")), windows=windows)
+        default = str(data.get("calendar", "24x7"))
+        windows = {p: _window(p, table[p], calendars, default) for p in PRIORITIES}
+        return cls(str(data.get("name", "custom")), windows,
+                   bool(data.get("pause_when_waiting", True)))
 
     @classmethod
-    def load(cls, path: Path) -> SlaPolicy:
-        return cls.from_toml(path.read_text(encoding="utf-8"))
+    def load(cls, path: Path, zone: str = "Asia/Shanghai") -> SlaPolicy:
+        return cls.from_toml(path.read_text(encoding="utf-8"), zone)
 
     @classmethod
     def default(cls) -> SlaPolicy:
@@ -52,7 +69,67 @@ class SlaPolicy:
         return self.windows[priority]
 
     def response_due(self, priority: str, start: datetime) -> datetime:
-        return start + timedelta(hours=self.window(priority).response_hours)
+        w = self.window(priority)
+        return w.calendar.add(start, w.response_hours)
 
     def resolve_due(self, priority: str, start: datetime) -> datetime:
-        return start + timedelta(hours=self.window(priority).resolve_hours)
+        w = self.window(priority)
+        if w.resolve_days:
+            return w.calendar.add_days(start, w.resolve_days)
+        return w.calendar.add(start, w.resolve_hours)
+
+    def onsite_due(self, priority: str, start: datetime) -> datetime | None:
+        w = self.window(priority)
+        return None if w.onsite_hours is None else w.calendar.add(start, w.onsite_hours)
+
+    def ack_timeout(self, priority: str) -> timedelta:
+        return timedelta(minutes=self.window(priority).ack_minutes)
+
+    def warn_at(self, priority: str, start: datetime, due: datetime) -> datetime:
+        """When 75 % of the window from `start` to `due` has passed, in service time."""
+        cal = self.window(priority).calendar
+        elapsed = cal.between(start, due) * WARN_FRACTION
+        return cal.add(start, elapsed.total_seconds() / 3600)
+
+    def remaining(self, priority: str, now: datetime, due: datetime) -> timedelta:
+        return self.window(priority).calendar.between(now, due)
+
+    def resume(self, priority: str, now: datetime, remaining: timedelta) -> datetime:
+        """The new due time after a pause that left `remaining` service time."""
+        return self.window(priority).calendar.add(now, remaining.total_seconds() / 3600)
+
+
+def _window(priority: str, t: dict[str, Any], calendars: dict[str, Calendar],
+            default: str) -> Window:
+    name = str(t.get("calendar", default))
+    if name not in calendars:
+        raise ValueError(f"{priority}: unknown calendar {name!r} (use 24x7 or working)")
+    days = int(t.get("resolve_working_days", 0))
+    if "resolve_hours" not in t and not days:
+        raise ValueError(f"{priority}: give resolve_hours or resolve_working_days")
+    onsite = t.get("onsite_hours")
+    return Window(
+        response_hours=float(t["response_hours"]),
+        resolve_hours=float(t.get("resolve_hours", 0)),
+        resolve_days=days,
+        onsite_hours=None if onsite is None else float(onsite),
+        ack_minutes=float(t.get("ack_timeout_minutes", DEFAULT_ACK_MINUTES[priority])),
+        calendar=calendars[name],
+    )
+
+
+def _working(data: dict[str, Any], zone: ZoneInfo) -> WorkingHours:
+    w = data.get("working_hours", {})
+    days = [WEEKDAYS.index(d[:3].lower()) for d in w.get("weekdays", WEEKDAYS[:5])]
+    return WorkingHours(
+        zone=zone,
+        opens=time.fromisoformat(str(w.get("opens", "08:30"))),
+        closes=time.fromisoformat(str(w.get("closes", "17:30"))),
+        weekdays=frozenset(days),
+        holidays=frozenset(_dates(w.get("holidays", []))),
+        workdays=frozenset(_dates(w.get("workdays", []))),
+    )
+
+
+def _dates(values: list[Any]) -> list[date]:
+    return [v if isinstance(v, date) else date.fromisoformat(str(v)) for v in values]

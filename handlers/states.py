@@ -15,8 +15,10 @@ class State(StrEnum):
     ENG_FAULT_TYPE = "eng_fault_type"  # engineer resolving: which of the five fault types
     ENG_CAUSE = "eng_cause"  # … what caused it
     ENG_FIX = "eng_fix"  # … what was done
+    ENG_QUESTION = "eng_question"  # engineer typing a question for the reporter
+    INTAKE_CHOICE = "intake_choice"  # reporter with open tickets: add to one, or a new fault?
 
 
-INTAKE_STATES = (State.INTAKE_KB, State.INTAKE_IMPACT, State.INTAKE_CONFIRM)
-ENGINEER_STATES = (State.ENG_FAULT_TYPE, State.ENG_CAUSE, State.ENG_FIX)
+INTAKE_STATES = (State.INTAKE_KB, State.INTAKE_IMPACT, State.INTAKE_CONFIRM, State.INTAKE_CHOICE)
+ENGINEER_STATES = (State.ENG_FAULT_TYPE, State.ENG_CAUSE, State.ENG_FIX, State.ENG_QUESTION)
 REGISTRATION_STATES = (State.REG_NAME, State.REG_SITE)

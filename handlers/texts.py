@@ -85,6 +85,8 @@ class Texts:
             return self(lang, value.key, **value.fields)
         if isinstance(value, datetime):
             return self.time(lang, value)
+        if callable(value):  # rendered per recipient, e.g. a ticket's history
+            return value(lang)
         if isinstance(value, float) and value.is_integer():
             return int(value)
         return value

@@ -70,6 +70,18 @@ class Scheduler:
         except Exception:  # database down: report on /healthz, try again next tick
             log.exception("sweep failed")
 
+    def add_daily(self, name: str, at: str, tz: str, job: Callable[[], Awaitable[object]]) -> None:
+        """A cron job at HH:MM site time; a run missed while down is coalesced, not dropped."""
+        hour, minute = (int(x) for x in at.split(":"))
+        self._scheduler.add_job(
+            job, "cron", hour=hour, minute=minute, timezone=tz, id=name,
+            coalesce=True, misfire_grace_time=6 * 3600, max_instances=1,
+        )
+
+    @property
+    def apscheduler(self) -> AsyncIOScheduler:
+        return self._scheduler
+
     def start(self) -> None:
         self._scheduler.start()
 

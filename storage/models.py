@@ -51,6 +51,7 @@ class Person(SQLModel, table=True):
     skills: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     language: str = Field(default="zh", max_length=5)
     on_duty: bool = True
+    rota: str = Field(default="", max_length=200)  # e.g. "mon-fri 08:00-18:00; sat 08:00-12:00"
     active: bool = True
     created_at: datetime
 
@@ -111,7 +112,11 @@ class Ticket(SQLModel, table=True):
     kb_shown: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     cause: str = ""
     fix: str = ""
-    satisfaction: int | None = None
+    satisfaction: int | None = None  # 1–5 from the follow-up survey
+    survey_state: str = Field(default="", max_length=20)  # "", sent, answered, no_response
+    recurrences: int = 0  # times the fault came back after the fix (follow-up)
+    onsite_due: datetime | None = None  # policies with an on-site promise
+    paused_at: datetime | None = None  # resolution clock stopped while waiting for the reporter
     channel: str = Field(default="", max_length=20)
     created_at: datetime
     updated_at: datetime

@@ -64,7 +64,14 @@ async def pending_for_ticket(tx: Tx, ticket_id: int) -> list[Timer]:
 async def claim_due(
     tx: Tx, now: datetime, worker: str, lease: timedelta, limit: int = 50
 ) -> list[int]:
-    return await claim(
+    """Claim up to `limit` due timers; their ids in the order they came due."""
+    ids = await claim(
         tx, Timer, due_column=col(Timer.due_at), pending=str(TimerState.PENDING),
         now=now, worker=worker, lease=lease, limit=limit,
     )
+    if not ids:
+        return []
+    stmt = select(col(Timer.id)).where(col(Timer.id).in_(ids)).order_by(
+        col(Timer.due_at), col(Timer.id)
+    )
+    return await tx.scalars(stmt)

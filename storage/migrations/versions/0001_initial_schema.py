@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 33689b662c41
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 22:47:47.892755
+Create Date: 2026-11-22 23:03:38.928595
 """
 from typing import Sequence, Union
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision: str = '33689b662c41'
+revision: str = '0001'
 down_revision: Union[str, None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
@@ -62,6 +62,7 @@ def upgrade() -> None:
     sa.Column('skills', sa.JSON(), nullable=False),
     sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
     sa.Column('on_duty', sa.Boolean(), nullable=False),
+    sa.Column('rota', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
@@ -110,6 +111,10 @@ def upgrade() -> None:
     sa.Column('cause', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('fix', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('satisfaction', sa.Integer(), nullable=True),
+    sa.Column('survey_state', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('recurrences', sa.Integer(), nullable=False),
+    sa.Column('onsite_due', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('paused_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),

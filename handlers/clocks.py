@@ -1,0 +1,92 @@
+"""A ticket's SLA clocks as durable timers: deadlines, 75 % warnings, on-site, pauses.
+
+Timer keys are per ticket and kind, so re-scheduling (reopen, priority change, resume) replaces
+the old timer instead of adding one. The timers call handlers/deadlines.py when due.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from handlers.context import Ctx
+from storage import timers
+from storage.models import Ticket
+
+RESPONSE_KINDS = ["response_due", "response_warn", "onsite_due"]
+RESOLVE_KINDS = ["resolve_due", "resolve_warn"]
+
+
+def _key(kind: str, ticket: Ticket) -> str:
+    return f"{kind}:{ticket.id}"
+
+
+async def _at(ctx: Ctx, kind: str, ticket: Ticket, due: datetime) -> None:
+    await timers.schedule(ctx.tx, _key(kind, ticket), kind, due, ticket_id=ticket.id)
+
+
+async def start_all(ctx: Ctx, ticket: Ticket, start: datetime | None = None) -> None:
+    """Compute every deadline from `start` (default: when the ticket was opened)."""
+    sla, begin = ctx.config.sla, start or ticket.created_at
+    p = ticket.priority
+    ticket.response_due = sla.response_due(p, begin)
+    ticket.resolve_due = sla.resolve_due(p, begin)
+    ticket.onsite_due = sla.onsite_due(p, begin)
+    ctx.tx.add(ticket)
+    if ticket.responded_at is None:
+        await _at(ctx, "response_due", ticket, ticket.response_due)
+        await _at(ctx, "response_warn", ticket, sla.warn_at(p, begin, ticket.response_due))
+    if ticket.onsite_due is not None and ticket.progress != "on_site":
+        await _at(ctx, "onsite_due", ticket, ticket.onsite_due)
+    await schedule_resolve(ctx, ticket, begin)
+
+
+async def schedule_resolve(ctx: Ctx, ticket: Ticket, start: datetime) -> None:
+    sla = ctx.config.sla
+    await _at(ctx, "resolve_due", ticket, ticket.resolve_due)
+    await _at(ctx, "resolve_warn", ticket,
+              sla.warn_at(ticket.priority, start, ticket.resolve_due))
+
+
+async def restart_resolution(ctx: Ctx, ticket: Ticket) -> None:
+    """A reopened job gets a fresh resolution window from now."""
+    ticket.resolve_due = ctx.config.sla.resolve_due(ticket.priority, ctx.now)
+    ticket.paused_at = None
+    ctx.tx.add(ticket)
+    await schedule_resolve(ctx, ticket, ctx.now)
+
+
+async def responded(ctx: Ctx, ticket: Ticket) -> None:
+    await timers.cancel(ctx.tx, _key("response_due", ticket), _key("response_warn", ticket))
+    await timers.cancel_for_ticket(ctx.tx, ticket.id or 0, ["ack_timeout"])
+
+
+async def on_site(ctx: Ctx, ticket: Ticket) -> None:
+    await timers.cancel(ctx.tx, _key("onsite_due", ticket))
+
+
+async def stop_all(ctx: Ctx, ticket: Ticket) -> None:
+    await timers.cancel_for_ticket(ctx.tx, ticket.id or 0)
+
+
+async def pause(ctx: Ctx, ticket: Ticket) -> bool:
+    """Stop the resolution clock while waiting for the reporter, if the policy says so."""
+    if not ctx.config.sla.pause_when_waiting or ticket.paused_at is not None:
+        return False
+    ticket.paused_at = ctx.now
+    ctx.tx.add(ticket)
+    await timers.cancel(ctx.tx, *(_key(k, ticket) for k in RESOLVE_KINDS))
+    return True
+
+
+async def resume(ctx: Ctx, ticket: Ticket) -> None:
+    """Restart the resolution clock with the service time that was left at the pause."""
+    if ticket.paused_at is None:
+        return
+    sla = ctx.config.sla
+    left = sla.remaining(ticket.priority, ticket.paused_at, ticket.resolve_due)
+    ticket.resolve_due = sla.resume(ticket.priority, ctx.now, left)
+    ticket.paused_at = None
+    ctx.tx.add(ticket)
+    await _at(ctx, "resolve_due", ticket, ticket.resolve_due)
+    warn = sla.resume(ticket.priority, ctx.now, left * 0.75) if left else ticket.resolve_due
+    await _at(ctx, "resolve_warn", ticket, warn)
