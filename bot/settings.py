@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     sla_policy_file: Path | None = None
     sla_digest_time: str = "08:00"  # daily SLA digest to the managers, site time; "" = off
     max_message_chars: int = 2000
-    sweep_interval_seconds: float = 5.0
+    sweep_interval_seconds: float = 2.0  # worst-case timer lag = this + one sweep
     outbox_max_attempts: int = 8
     outbox_retry_base_seconds: float = 2.0
     outbox_retry_max_seconds: float = 600.0

@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 
 async def fire(ctx: Ctx, timer: Timer) -> None:
-    ticket = await tickets.get(ctx.tx, timer.ticket_id, lock=True) if timer.ticket_id else None
+    # The batch preloaded (and on PostgreSQL locked) the ticket: this is a session look-up.
+    ticket = await ctx.tx.get(Ticket, timer.ticket_id) if timer.ticket_id else None
     if ticket is None:
         log.warning("timer %s has no ticket", timer.key)
         return

@@ -39,12 +39,11 @@ class Sweeper:
         while True:
             async with self.db.transaction() as tx:
                 ids = await timers.claim_due(tx, self.clock.now(), self.worker_id, self.lease)
-            for timer_id in ids:
+            if ids:
                 try:
-                    await self.runner.run(timer_id, self.worker_id)
-                    fired += 1
-                except Exception:  # the lease expires and a later sweep tries again
-                    log.exception("timer %s failed", timer_id)
+                    fired += await self.runner.run_batch(ids, self.worker_id)
+                except Exception:  # the leases expire and a later sweep tries again
+                    log.exception("timers %s failed", ids)
             if not ids:
                 break
         self.last_run = self.clock.now()

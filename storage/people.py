@@ -69,6 +69,7 @@ async def add_person(
     )
     tx.add(person)
     await tx.flush()
+    tx.memo.clear()
     for channel, user_id in (identities or {}).items():
         await link_identity(tx, person, channel, user_id, user_id)
     return person
@@ -94,6 +95,15 @@ async def people(tx: Tx, role: Role | None = None) -> list[Person]:
 
 
 async def people_with_roles(tx: Tx, roles: Iterable[Role]) -> list[Person]:
+    """Active people with these roles; memoised for the transaction (a burst of timers asks
+    for the managers a thousand times)."""
+    key = ("people_with_roles", tuple(sorted(str(r) for r in roles)))
+    if key not in tx.memo:
+        tx.memo[key] = await _people_with_roles(tx, roles)
+    return list(tx.memo[key])
+
+
+async def _people_with_roles(tx: Tx, roles: Iterable[Role]) -> list[Person]:
     stmt = (
         select(Person)
         .where(col(Person.active), col(Person.role).in_([str(r) for r in roles]))

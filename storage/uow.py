@@ -25,6 +25,7 @@ class Tx:
     def __init__(self, session: AsyncSession, postgres: bool) -> None:
         self.session = session
         self.postgres = postgres
+        self.memo: dict[Any, Any] = {}  # read-mostly look-ups reused within this transaction
 
     def lock(self, stmt: Select[Any]) -> Select[Any]:
         return stmt.with_for_update() if self.postgres else stmt
