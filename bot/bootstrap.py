@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from bot.delivery import DeliveryWorker, RetryPolicy
 from bot.files import FileStore
 from bot.health import add_health_routes
 from bot.settings import Settings
+from handlers import drafts
 from handlers.clock import Clock, SystemClock
 from handlers.config import DeskConfig
 from handlers.dispatch import Desk, TimerRunner
@@ -63,6 +65,9 @@ class Frontline:
 
     async def start(self, *, schedule: bool = True) -> None:
         await migrate.upgrade(self.db.engine)
+        if self.kb is not None and hasattr(self.kb, "add"):
+            async with self.db.transaction() as tx:
+                await drafts.load_approved(tx, self.kb)
         for adapter in self.adapters.values():
             await adapter.start()
         if schedule:
@@ -88,6 +93,15 @@ def desk_config(settings: Settings) -> DeskConfig:
         service_manager=settings.service_manager, support_hotline=settings.support_hotline,
         timezone=settings.timezone, default_language=settings.default_language,
         max_message_chars=settings.max_message_chars, sla=sla or SlaPolicy.default(),
+        confirm_auto_hours=settings.confirm_auto_hours,
+        followup_delay_hours=settings.followup_delay_hours,
+        followup_reminder_hours=settings.followup_reminder_hours,
+        quiet_start=time.fromisoformat(settings.quiet_hours.split("-")[0]),
+        quiet_end=time.fromisoformat(settings.quiet_hours.split("-")[1]),
+        complaint_ack_hours=settings.complaint_ack_hours,
+        complaint_resolve_working_days=settings.complaint_resolve_working_days,
+        attachment_retention_days=settings.attachment_retention_days,
+        record_retention_days=settings.record_retention_days,
     )
 
 
@@ -114,7 +128,8 @@ async def build(
     texts = Texts.load(settings.default_language, settings.timezone)
     db = Database(make_engine(settings.database_url))
     kb = kb if kb is not None else await asyncio.to_thread(load_kb, settings)
-    desk = Desk(db, clock, config, texts, kb)
+    files = FileStore(settings.files_dir, settings.max_photo_bytes)
+    desk = Desk(db, clock, config, texts, kb, files)
     all_channels: dict[str, Channel] = dict(channels or {})
     policy = RetryPolicy(settings.outbox_max_attempts, settings.outbox_retry_base_seconds,
                          settings.outbox_retry_max_seconds)
@@ -124,7 +139,7 @@ async def build(
     fl = Frontline(
         settings=settings, clock=clock, db=db, desk=desk, delivery=delivery, sweeper=sweeper,
         scheduler=Scheduler(sweeper, settings.sweep_interval_seconds), texts=texts, kb=kb,
-        files=FileStore(settings.files_dir, settings.max_photo_bytes), web_app=app,
+        files=files, web_app=app,
         channels=all_channels,
     )
     for name in settings.channel_names():

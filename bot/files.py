@@ -40,3 +40,16 @@ class FileStore:
 
     async def read(self, key: str) -> bytes:
         return await asyncio.to_thread(self.path(key).read_bytes)
+
+    async def delete(self, key: str) -> bool:
+        """Remove a stored file (retention); False if it was not there."""
+        path = self.path(key)
+
+        def _unlink() -> bool:
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                return False
+            return True
+
+        return await asyncio.to_thread(_unlink)

@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     # SLA and timings (seconds unless named otherwise)
     sla_policy_file: Path | None = None
     sla_digest_time: str = "08:00"  # daily SLA digest to the managers, site time; "" = off
+
+    # after the fix, complaints, records (the service plan's promises)
+    confirm_auto_hours: float = 48
+    followup_delay_hours: float = 24
+    followup_reminder_hours: float = 4
+    quiet_hours: str = "21:00-08:00"  # site time; follow-ups due then wait for the morning
+    complaint_ack_hours: float = 24
+    complaint_resolve_working_days: int = 7
+    attachment_retention_days: int = 30
+    record_retention_days: int = 5 * 365
     max_message_chars: int = 2000
     sweep_interval_seconds: float = 2.0  # worst-case timer lag = this + one sweep
     outbox_max_attempts: int = 8

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import board, engineer, registration, reporter
+from handlers import board, complaints, drafts, engineer, registration, reporter
 from handlers.context import Ctx
 from handlers.errors import DeskError, NotAllowed
 from handlers.faults import CATEGORIES
 from handlers.jobs import summary_fields
 from handlers.sla import PRIORITIES
-from handlers.states import ENGINEER_STATES, INTAKE_STATES, REGISTRATION_STATES, State
+from handlers.states import (
+    COMPLAINT_STATES,
+    ENGINEER_STATES,
+    INTAKE_STATES,
+    REGISTRATION_STATES,
+    State,
+)
 from handlers.texts import LANGUAGES, lazy
 from storage import tickets
 from storage.models import Role, Ticket
@@ -29,7 +35,7 @@ async def run(ctx: Ctx, text: str) -> None:
     name, arg = parse(text)
     handler = {
         "start": start, "help": help_, "status": status, "cancel": cancel, "open": open_board,
-        "urge": urge,
+        "urge": urge, "complain": complain, "drafts": list_drafts,
     }.get(name)
     with_arg = {"lang": lang, "priority": priority, "category": category, "duty": duty}
     if name in with_arg:
@@ -59,6 +65,8 @@ async def cancel(ctx: Ctx) -> None:
         key = "command.cancel_resolving"
     elif state in REGISTRATION_STATES:
         key = "command.cancel_registration"
+    elif state in COMPLAINT_STATES:
+        key = "command.cancel_complaint"
     else:
         await ctx.reply("command.nothing_to_cancel")
         return
@@ -159,3 +167,14 @@ async def _ticket_and_value(ctx: Ctx, arg: str, usage: str) -> tuple[Ticket, str
 
 def _is_staff(ctx: Ctx) -> bool:
     return ctx.person is not None and ctx.person.role != Role.REPORTER
+
+
+async def complain(ctx: Ctx) -> None:
+    if ctx.person is None:
+        await registration.begin(ctx)
+        return
+    await complaints.start(ctx)
+
+
+async def list_drafts(ctx: Ctx) -> None:
+    await drafts.list_pending(ctx)

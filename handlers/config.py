@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import time
 from zoneinfo import ZoneInfo
 
 from handlers.sla import SlaPolicy
@@ -18,6 +19,18 @@ class DeskConfig:
     default_language: str = "zh"
     max_message_chars: int = 2000
     sla: SlaPolicy = field(default_factory=SlaPolicy.default)
+    # after the fix (the service plan: call back within 24 h; confirm or it is taken as fixed)
+    confirm_auto_hours: float = 48
+    followup_delay_hours: float = 24
+    followup_reminder_hours: float = 4
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(8, 0)
+    # complaints: acknowledged within 24 h, resolved within 7 working days
+    complaint_ack_hours: float = 24
+    complaint_resolve_working_days: int = 7
+    # records: diagnosis attachments deleted after close; the record itself kept 5 years
+    attachment_retention_days: int = 30
+    record_retention_days: int = 5 * 365
 
     @property
     def zone(self) -> ZoneInfo:

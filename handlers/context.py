@@ -33,6 +33,7 @@ class Ctx:
     texts: Texts
     kb: Any  # kb.KnowledgeBase (or None): typed loosely so handlers stay importable without it
     origin: str  # "web:<update id>" or "timer:<key>": the root of every outbox key
+    files: Any = None  # a FileKeeper (handlers/retention.py): reports, attachment purges
     incoming: Incoming | None = None
     person: Person | None = None
     conv: Conversation | None = None

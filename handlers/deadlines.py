@@ -7,8 +7,9 @@ timer row was already claimed), and then it does nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
-from handlers import escalation, paging
+from handlers import complaints, escalation, followup, paging, retention
 from handlers.context import Ctx
 from handlers.jobs import summary_fields, tell_managers
 from handlers.lifecycle import OPEN
@@ -16,19 +17,21 @@ from storage import tickets
 from storage.models import Person, Ticket, TicketStatus, Timer
 
 log = logging.getLogger(__name__)
+Handler = Callable[[Ctx, Ticket, Timer], Awaitable[None]]
 
 
 async def fire(ctx: Ctx, timer: Timer) -> None:
+    if timer.kind.startswith("complaint_"):
+        await complaints.remind(ctx, int(timer.payload.get("complaint", 0)), timer.kind)
+        return
     # The batch preloaded (and on PostgreSQL locked) the ticket: this is a session look-up.
     ticket = await ctx.tx.get(Ticket, timer.ticket_id) if timer.ticket_id else None
-    if ticket is None:
-        log.warning("timer %s has no ticket", timer.key)
+    entry = HANDLERS.get(timer.kind)
+    if ticket is None or entry is None:
+        log.warning("timer %s (%s) has no ticket or no handler", timer.key, timer.kind)
         return
-    handler = HANDLERS.get(timer.kind)
-    if handler is None:
-        log.warning("timer %s of unknown kind %s", timer.key, timer.kind)
-        return
-    if TicketStatus(ticket.status) in OPEN:
+    handler, only_open = entry
+    if not only_open or TicketStatus(ticket.status) in OPEN:
         await handler(ctx, ticket, timer)
 
 
@@ -79,11 +82,25 @@ async def _tell_assignee(ctx: Ctx, ticket: Ticket, key: str) -> None:
         await ctx.notify(engineer, key, **summary_fields(ctx, ticket))
 
 
-HANDLERS = {
-    "ack_timeout": _ack_timeout,
-    "response_warn": _response_warn,
-    "response_due": _response_due,
-    "onsite_due": _onsite_due,
-    "resolve_warn": _resolve_warn,
-    "resolve_due": _resolve_due,
+def _ticket_only(fn: Callable[[Ctx, Ticket], Awaitable[None]]) -> Handler:
+    async def run(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
+        await fn(ctx, ticket)
+
+    return run
+
+
+# kind → (handler, only while the job is open)
+HANDLERS: dict[str, tuple[Handler, bool]] = {
+    "ack_timeout": (_ack_timeout, True),
+    "response_warn": (_response_warn, True),
+    "response_due": (_response_due, True),
+    "onsite_due": (_onsite_due, True),
+    "resolve_warn": (_resolve_warn, True),
+    "resolve_due": (_resolve_due, True),
+    "confirm_due": (_ticket_only(followup.auto_confirm), False),
+    "followup": (_ticket_only(followup.start), False),
+    "followup_reminder": (_ticket_only(followup.remind), False),
+    "followup_expired": (_ticket_only(followup.expire), False),
+    "purge_attachments": (_ticket_only(retention.purge_attachments), False),
+    "purge_record": (_ticket_only(retention.purge_record), False),
 }

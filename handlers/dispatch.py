@@ -35,9 +35,11 @@ DB_FAILURES = (OperationalError, DBAPIError, PoolTimeout, OSError, ConnectionErr
 
 class Desk:
     def __init__(
-        self, db: Database, clock: Clock, config: DeskConfig, texts: Texts, kb: Any = None
+        self, db: Database, clock: Clock, config: DeskConfig, texts: Texts, kb: Any = None,
+        files: Any = None,
     ) -> None:
         self.db, self.clock, self.config, self.texts, self.kb = db, clock, config, texts, kb
+        self.files = files
         self.locks = KeyedLocks()
 
     async def handle(self, inc: Incoming) -> list[Outgoing]:
@@ -68,6 +70,7 @@ class Desk:
             ident.last_seen = now
             tx.add(ident)
         return Ctx(tx=tx, now=now, config=self.config, texts=self.texts, kb=self.kb,
+                   files=self.files,
                    origin=f"{inc.channel}:{inc.update_id}", incoming=inc, person=person,
                    conv=conv)
 
@@ -101,7 +104,7 @@ class Desk:
         """
         async with self.db.transaction() as tx:
             ctx = Ctx(tx=tx, now=self.clock.now(), config=self.config, texts=self.texts,
-                      kb=self.kb, origin=origin)
+                      kb=self.kb, files=self.files, origin=origin)
             await job(ctx)
 
     def _direct(self, inc: Incoming, key: str) -> Outgoing:
@@ -179,7 +182,7 @@ class TimerRunner:
         if timer is None or timer.state != TimerState.PENDING or timer.claimed_by != worker:
             return 0  # cancelled, done, or taken over by another replica meanwhile
         now = d.clock.now()
-        ctx = Ctx(tx=tx, now=now, config=d.config, texts=d.texts, kb=d.kb,
+        ctx = Ctx(tx=tx, now=now, config=d.config, texts=d.texts, kb=d.kb, files=d.files,
                   origin=f"timer:{timer.key}:{timer.due_at.timestamp():.0f}")
         await deadlines.fire(ctx, timer)
         timer.state, timer.fired_at = str(TimerState.DONE), now

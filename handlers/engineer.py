@@ -3,7 +3,9 @@ call in an expert, change priority or category, resolve."""
 
 from __future__ import annotations
 
-from handlers import buttons, clocks, escalation, lifecycle
+from dataclasses import dataclass
+
+from handlers import buttons, clocks, drafts, escalation, fault_report, followup, lifecycle
 from handlers.context import Ctx, Rows
 from handlers.errors import NotAllowed, StaleAction
 from handlers.faults import CATEGORIES, FAULT_TYPES
@@ -18,6 +20,7 @@ from storage.models import PageState, Person, Progress, Role, Ticket, TicketStat
 PROGRESS = {"remote": Progress.REMOTE, "way": Progress.ON_THE_WAY, "site": Progress.ON_SITE}
 STAFF = (Role.ENGINEER, Role.EXPERT, Role.MANAGER, Role.ADMIN)
 MANAGERS = (Role.MANAGER, Role.ADMIN)
+MIN_NOTE_CHARS = 2
 
 
 def work_buttons(ticket_id: int) -> Rows:
@@ -206,21 +209,40 @@ async def note(ctx: Ctx, text: str) -> None:
     assert ctx.conv is not None
     ticket = await _ticket_in_dialogue(ctx)
     text = text.strip()[:1000]
-    if ctx.state is State.ENG_CAUSE:
-        ctx.set_state(State.ENG_FIX, **{**ctx.conv.data, "cause": text})
-        await ctx.reply("engineer.ask_fix")
+    if len(text) < MIN_NOTE_CHARS:
+        await ctx.reply("engineer.note_too_short")
+        return
+    step = {State.ENG_CAUSE: ("cause", State.ENG_FIX, "engineer.ask_fix"),
+            State.ENG_FIX: ("fix", State.ENG_PREVENTION, "engineer.ask_prevention")}
+    if ctx.state in step:
+        field, next_state, question = step[ctx.state]
+        ctx.set_state(next_state, **{**ctx.conv.data, field: text})
+        await ctx.reply(question)
         return
     data = ctx.conv.data
-    await resolve(ctx, ticket, data["fault_type"], data.get("cause", ""), text)
+    await resolve(ctx, ticket, Resolution(data["fault_type"], data.get("cause", ""),
+                                          data.get("fix", ""), text))
 
 
-async def resolve(ctx: Ctx, ticket: Ticket, fault_type: str, cause: str, fix: str) -> None:
+@dataclass(frozen=True)
+class Resolution:
+    """The closing record the service plan asks of the engineer."""
+
+    fault_type: str
+    cause: str
+    fix: str
+    prevention: str
+
+
+async def resolve(ctx: Ctx, ticket: Ticket, r: Resolution) -> None:
     me = _assignee(ctx, ticket)
     await lifecycle.move(ctx.tx, ticket, TicketStatus.RESOLVED, ctx.now, me.id,
-                         fault_type=fault_type, cause=cause, fix=fix)
-    ticket.fault_type, ticket.cause, ticket.fix = fault_type, cause, fix
-    ticket.resolved_at, ticket.paused_at = ctx.now, None
+                         fault_type=r.fault_type, cause=r.cause, fix=r.fix,
+                         prevention=r.prevention)
+    ticket.fault_type, ticket.cause, ticket.fix = r.fault_type, r.cause, r.fix
+    ticket.prevention, ticket.resolved_at, ticket.paused_at = r.prevention, ctx.now, None
     await clocks.stop_all(ctx, ticket)
+    await followup.schedule_after_fix(ctx, ticket)
     ctx.set_state(State.IDLE)
     fields = summary_fields(ctx, ticket)
     await ctx.reply("engineer.resolved", **fields)
@@ -228,8 +250,10 @@ async def resolve(ctx: Ctx, ticket: Ticket, fault_type: str, cause: str, fix: st
     if reporter:
         rows = [[("button.fixed", buttons.ticket(ticket.id or 0, "ok")),
                  ("button.not_fixed", buttons.ticket(ticket.id or 0, "notok"))]]
-        await ctx.notify(reporter, "reporter.resolved", rows, name=me.name, cause=cause,
-                         fix=fix, **fields)
+        await ctx.notify(reporter, "reporter.resolved", rows, name=me.name, cause=r.cause,
+                         fix=r.fix, **fields)
+    await fault_report.send(ctx, ticket)
+    await drafts.offer(ctx, ticket)
 
 
 async def _ticket_in_dialogue(ctx: Ctx) -> Ticket:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from handlers import buttons, clocks, lifecycle, paging
+from handlers import buttons, clocks, followup, lifecycle, paging
 from handlers.context import Ctx
 from handlers.engineer import work_buttons
 from handlers.errors import NotAllowed, StaleAction
 from handlers.jobs import summary_fields
 from handlers.states import State
 from handlers.texts import Lazy, lazy
-from storage import people, tickets
+from storage import people, tickets, timers
 from storage.models import Person, Role, Ticket, TicketStatus
 
 
@@ -25,10 +25,14 @@ def _reporter(ctx: Ctx, ticket: Ticket) -> Person:
 
 
 async def confirm_fixed(ctx: Ctx, ticket: Ticket) -> None:
+    """Confirmed: the job stays resolved until the follow-up call-back closes it."""
     me = _reporter(ctx, ticket)
-    ticket.confirmed_at = ticket.closed_at = ctx.now
-    await lifecycle.move(ctx.tx, ticket, TicketStatus.CLOSED, ctx.now, me.id, confirmed=True)
-    await clocks.stop_all(ctx, ticket)
+    if ticket.confirmed_at is not None:
+        raise StaleAction("error.already_confirmed", number=tickets.number(ticket.id or 0))
+    ticket.confirmed_at = ctx.now
+    ctx.tx.add(ticket)
+    await tickets.add_event(ctx.tx, ticket, "confirmed", ctx.now, me.id)
+    await timers.cancel(ctx.tx, f"confirm_due:{ticket.id}")
     fields = summary_fields(ctx, ticket)
     await ctx.reply("reporter.thanks_closed", **fields)
     engineer = await ctx.tx.get(Person, ticket.assignee_id) if ticket.assignee_id else None
@@ -40,7 +44,8 @@ async def not_fixed(ctx: Ctx, ticket: Ticket) -> None:
     """Reopen to the same engineer with the resolution clock started again."""
     me = _reporter(ctx, ticket)
     await lifecycle.move(ctx.tx, ticket, TicketStatus.REOPENED, ctx.now, me.id)
-    ticket.resolved_at = None
+    ticket.resolved_at = ticket.confirmed_at = None
+    await followup.cancel(ctx, ticket)
     await clocks.restart_resolution(ctx, ticket)
     fields = summary_fields(ctx, ticket)
     await ctx.reply("reporter.reopened", **fields)

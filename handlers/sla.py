@@ -40,6 +40,10 @@ class SlaPolicy:
     name: str
     windows: dict[str, Window]
     pause_when_waiting: bool = True
+    # working days for promises outside the priority table (complaints: 7 working days)
+    working: WorkingHours = field(
+        default_factory=lambda: WorkingHours(ZoneInfo("Asia/Shanghai"))
+    )
 
     @classmethod
     def from_toml(cls, text: str, zone: str = "Asia/Shanghai") -> SlaPolicy:
@@ -53,8 +57,10 @@ class SlaPolicy:
         }
         default = str(data.get("calendar", "24x7"))
         windows = {p: _window(p, table[p], calendars, default) for p in PRIORITIES}
+        working = calendars["working"]
+        assert isinstance(working, WorkingHours)
         return cls(str(data.get("name", "custom")), windows,
-                   bool(data.get("pause_when_waiting", True)))
+                   bool(data.get("pause_when_waiting", True)), working)
 
     @classmethod
     def load(cls, path: Path, zone: str = "Asia/Shanghai") -> SlaPolicy:

@@ -17,8 +17,15 @@ class State(StrEnum):
     ENG_FIX = "eng_fix"  # … what was done
     ENG_QUESTION = "eng_question"  # engineer typing a question for the reporter
     INTAKE_CHOICE = "intake_choice"  # reporter with open tickets: add to one, or a new fault?
+    ENG_PREVENTION = "eng_prevention"  # … how to keep it from happening again
+    MGR_DRAFT_EDIT = "mgr_draft_edit"  # manager typing new steps for a knowledge draft
+    COMPLAINT_ABOUT = "complaint_about"  # which ticket (or the service) a complaint is about
+    COMPLAINT_TEXT = "complaint_text"  # … and what it says
+    MGR_COMPLAINT = "mgr_complaint"  # manager typing how a complaint was resolved
 
 
 INTAKE_STATES = (State.INTAKE_KB, State.INTAKE_IMPACT, State.INTAKE_CONFIRM, State.INTAKE_CHOICE)
-ENGINEER_STATES = (State.ENG_FAULT_TYPE, State.ENG_CAUSE, State.ENG_FIX, State.ENG_QUESTION)
+ENGINEER_STATES = (State.ENG_FAULT_TYPE, State.ENG_CAUSE, State.ENG_FIX, State.ENG_PREVENTION,
+                   State.ENG_QUESTION, State.MGR_DRAFT_EDIT, State.MGR_COMPLAINT)
+COMPLAINT_STATES = (State.COMPLAINT_ABOUT, State.COMPLAINT_TEXT)
 REGISTRATION_STATES = (State.REG_NAME, State.REG_SITE)

@@ -112,9 +112,12 @@ class Ticket(SQLModel, table=True):
     kb_shown: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     cause: str = ""
     fix: str = ""
+    prevention: str = ""
     satisfaction: int | None = None  # 1–5 from the follow-up survey
     survey_state: str = Field(default="", max_length=20)  # "", sent, answered, no_response
     recurrences: int = 0  # times the fault came back after the fix (follow-up)
+    followup_step: str = Field(default="", max_length=20)  # recurrence, score, comment
+    followups_sent: int = 0  # follow-up messages so far (never more than two)
     onsite_due: datetime | None = None  # policies with an on-site promise
     paused_at: datetime | None = None  # resolution clock stopped while waiting for the reporter
     channel: str = Field(default="", max_length=20)
@@ -222,3 +225,50 @@ class SelfServiceAttempt(SQLModel, table=True):
     outcome: str = Field(default="", max_length=20)
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
     at: datetime
+
+
+class ComplaintState(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class Complaint(SQLModel, table=True):
+    """投诉: a supervision channel to the service manager, with its own clock."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    text: str
+    state: str = Field(default=ComplaintState.OPEN, max_length=20, index=True)
+    handler_id: int | None = Field(default=None, foreign_key="person.id")
+    resolution: str = ""
+    created_at: datetime
+    ack_due: datetime
+    resolve_due: datetime
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+
+
+class DraftState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class KbDraft(SQLModel, table=True):
+    """A knowledge-base article drafted from a solved ticket, until a manager decides."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    author_id: int | None = Field(default=None, foreign_key="person.id")
+    article_id: str = Field(max_length=80, unique=True)
+    title: str = Field(max_length=200)
+    lang: str = Field(default="zh", max_length=5)
+    category: str = Field(default="general", max_length=40)
+    symptoms: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    body: str
+    state: str = Field(default=DraftState.PENDING, max_length=20, index=True)
+    created_at: datetime
+    decided_at: datetime | None = None
+    decided_by: int | None = Field(default=None, foreign_key="person.id")

@@ -91,3 +91,34 @@ async def pending_page(tx: Tx, ticket_id: int, person_id: int) -> Page | None:
     )
     rows = await tx.scalars(stmt)
     return rows[0] if rows else None
+
+
+async def resolved_of(tx: Tx, reporter_id: int) -> list[Ticket]:
+    stmt = select(Ticket).where(
+        col(Ticket.reporter_id) == reporter_id, col(Ticket.status) == "resolved"
+    ).order_by(col(Ticket.id))
+    return await tx.scalars(stmt)
+
+
+async def delete_record(tx: Tx, ticket_id: int) -> None:
+    """Remove a ticket and everything that points at it (end of the retention period)."""
+    from sqlalchemy import delete, update
+
+    from storage.models import Complaint, KbDraft, SelfServiceAttempt, Timer
+
+    owned: tuple[Any, ...] = (TicketEvent, Page)
+    for model in owned:
+        await tx.execute(delete(model).where(col(model.ticket_id) == ticket_id))
+    pointing: tuple[Any, ...] = (SelfServiceAttempt, Complaint, KbDraft, Timer)
+    for model in pointing:
+        await tx.execute(
+            update(model).where(col(model.ticket_id) == ticket_id).values(ticket_id=None)
+        )
+    await tx.execute(delete(Ticket).where(col(Ticket.id) == ticket_id))
+
+
+async def recent_of(tx: Tx, reporter_id: int, limit: int = 3) -> list[Ticket]:
+    stmt = select(Ticket).where(col(Ticket.reporter_id) == reporter_id).order_by(
+        col(Ticket.id).desc()
+    ).limit(limit)
+    return await tx.scalars(stmt)

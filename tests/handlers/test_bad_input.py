@@ -84,6 +84,7 @@ async def test_a_button_pressed_after_the_ticket_moved_on_is_stale(reporter, eng
     await engineer.presses("操作错误")
     await engineer.says("误关了阀门")
     await engineer.says("指导打开")
+    await engineer.says("阀门贴上标签")
     await reporter.presses("已解决")
 
     await engineer.presses("出发去现场")

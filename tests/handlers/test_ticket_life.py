@@ -8,6 +8,15 @@ from storage.models import Ticket, TicketEvent, TicketStatus
 from tests.support.chat import labels
 
 
+async def resolve(engineer, fault_type: str = "通讯线路或硬件故障") -> None:
+    """The engineer's closing record: fault type, cause, fix, prevention."""
+    await engineer.presses("已解决")
+    await engineer.presses(fault_type)
+    await engineer.says("线圈老化烧坏")
+    await engineer.says("更换电磁阀线圈")
+    await engineer.says("每季度检查线圈电阻")
+
+
 async def report_valve_fault(reporter, impact: str = "单个设备") -> None:
     await reporter.says("3号地块电磁阀打不开，不出水")
     if "补充到已有工单" in reporter.last().text:  # they have an open ticket already
@@ -48,18 +57,22 @@ async def test_the_whole_ticket_life_in_chat(app, reporter, engineer, engineer2,
     await engineer.presses("通讯线路或硬件故障")
     await engineer.says("线圈烧坏")
     await engineer.says("更换了电磁阀线圈")
-    resolved = reporter.last()
+    assert "防止再次发生" in engineer.last().text
+    await engineer.says("雷雨季前检查线圈")
+    resolved = next(m for m in reversed(reporter.inbox()) if "处理完毕" in m.text)
+    assert "故障处理报告" in reporter.last().text  # the fault report follows
     assert "线圈烧坏" in resolved.text and "更换了电磁阀线圈" in resolved.text
     assert labels(resolved) == ["已解决", "还没好"]
 
     await reporter.presses("已解决")
-    assert "已关闭" in reporter.last().text
+    assert "我们会在24小时后回访" in reporter.last().text
     assert "已确认" in engineer.last().text
 
     async with app.db.transaction() as tx:
         ticket = await tx.get(Ticket, 1)
         kinds = await tx.scalars(select(TicketEvent.kind).where(TicketEvent.ticket_id == 1))
-    assert ticket.status == TicketStatus.CLOSED
+    assert ticket.status == TicketStatus.RESOLVED and ticket.confirmed_at is not None
+    assert ticket.prevention == "雷雨季前检查线圈"
     assert ticket.fault_type == "hardware" and ticket.cause == "线圈烧坏"
     assert ticket.responded_at is not None and ticket.resolved_at is not None
     assert {"created", "status", "accepted"} <= set(kinds)
@@ -73,6 +86,7 @@ async def test_not_fixed_reopens_to_the_same_engineer(app, clock, reporter, engi
     await engineer.presses("配置错误")
     await engineer.says("灌溉计划被删了")
     await engineer.says("重新设置了计划")
+    await engineer.says("计划改动需经理确认")
     clock.advance(hours=30)
 
     await reporter.presses("还没好")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.channels import DeliveryError, RecipientUnreachable
 from handlers.messages import Outgoing
@@ -68,8 +69,14 @@ class FakeKB:
     articles: dict[str, tuple[FakeArticle, tuple[str, ...]]] = field(default_factory=dict)
     queries: list[str] = field(default_factory=list)
 
-    def add(self, article: FakeArticle, *words: str) -> None:
-        self.articles[article.id] = (article, words)
+    def add(self, article: Any, *words: str) -> None:
+        """Index an article by the given words (default: its title and symptoms)."""
+        found_by = words or (article.title.lower(), *(s.lower() for s in article.symptoms))
+        self.articles[article.id] = (article, found_by)
+
+    def get(self, article_id: str) -> Any:
+        entry = self.articles.get(article_id)
+        return entry[0] if entry else None
 
     def search(self, query: str, limit: int = 3, lang: str | None = None) -> list[FakeHit]:
         self.queries.append(query)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 23:03:38.928595
+Create Date: 2026-11-22 23:14:44.512634
 """
 from typing import Sequence, Union
 
@@ -110,9 +110,12 @@ def upgrade() -> None:
     sa.Column('kb_shown', sa.JSON(), nullable=False),
     sa.Column('cause', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('fix', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('prevention', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('satisfaction', sa.Integer(), nullable=True),
     sa.Column('survey_state', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('recurrences', sa.Integer(), nullable=False),
+    sa.Column('followup_step', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('followups_sent', sa.Integer(), nullable=False),
     sa.Column('onsite_due', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('paused_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
@@ -132,6 +135,51 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_ticket_assignee_id'), ['assignee_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ticket_reporter_id'), ['reporter_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ticket_status'), ['status'], unique=False)
+
+    op.create_table('complaint',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=True),
+    sa.Column('text', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('handler_id', sa.Integer(), nullable=True),
+    sa.Column('resolution', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('ack_due', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('resolve_due', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('acknowledged_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('resolved_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['handler_id'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('complaint', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_complaint_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_complaint_state'), ['state'], unique=False)
+
+    op.create_table('kbdraft',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=True),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('article_id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('lang', sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
+    sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('symptoms', sa.JSON(), nullable=False),
+    sa.Column('body', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('decided_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('decided_by', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['author_id'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['decided_by'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('article_id')
+    )
+    with op.batch_alter_table('kbdraft', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_kbdraft_state'), ['state'], unique=False)
 
     op.create_table('page',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -221,6 +269,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_page_person_id'))
 
     op.drop_table('page')
+    with op.batch_alter_table('kbdraft', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_kbdraft_state'))
+
+    op.drop_table('kbdraft')
+    with op.batch_alter_table('complaint', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_complaint_state'))
+        batch_op.drop_index(batch_op.f('ix_complaint_person_id'))
+
+    op.drop_table('complaint')
     with op.batch_alter_table('ticket', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ticket_status'))
         batch_op.drop_index(batch_op.f('ix_ticket_reporter_id'))
