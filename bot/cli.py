@@ -149,6 +149,57 @@ async def cmd_tickets_show(args: argparse.Namespace) -> int:
     return 0
 
 
+@_async
+async def cmd_tickets_report(args: argparse.Namespace) -> int:
+    """Print the fault report (故障处理报告) of one ticket, in Markdown."""
+    from bot.bootstrap import desk_config
+    from handlers import fault_report
+    from handlers.clock import SystemClock
+    from handlers.dispatch import Desk
+    from handlers.texts import Texts
+
+    settings = Settings()
+    ticket_id = tickets.parse_number(args.number)
+    db = _db()
+    desk = Desk(db, SystemClock(), desk_config(settings),
+                Texts.load(settings.default_language, settings.timezone))
+    out: list[str] = []
+
+    async def job(ctx: Any) -> None:
+        t = await tickets.get(ctx.tx, ticket_id) if ticket_id else None
+        if t is not None:
+            out.append(await fault_report.markdown(ctx, t, args.lang or desk.texts.default))
+
+    await desk.run_job("cli:report", job)
+    await db.dispose()
+    if not out:
+        print(f"no ticket {args.number}", file=sys.stderr)
+        return 1
+    print(out[0])
+    return 0
+
+
+@_async
+async def cmd_kb_export(args: argparse.Namespace) -> int:
+    """Write approved knowledge-base drafts as article files (the KB's own format)."""
+    from sqlalchemy import select
+
+    from handlers.drafts import to_article
+    from storage.models import DraftState, KbDraft
+
+    folder = Path(args.dir)
+    folder.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 (a CLI, nothing else runs)
+    db = _db()
+    async with db.transaction() as tx:
+        drafts = await tx.scalars(select(KbDraft).where(KbDraft.state == DraftState.APPROVED))
+    await db.dispose()
+    for draft in drafts:
+        article = to_article(draft)
+        (folder / f"{article.id}.md").write_text(article.to_markdown(), encoding="utf-8")
+    print(f"{len(drafts)} articles written to {folder}")
+    return 0
+
+
 def _ticket_text(t: Any, events: list[Any], names: dict[int | None, str]) -> str:
     lines = [
         f"{tickets.number(t.id)}  {t.priority}  {t.status}",
@@ -221,18 +272,29 @@ def _ticket_commands(sub: Any) -> None:
     show = ts.add_parser("show", help="one ticket with its history")
     show.add_argument("number")
     show.set_defaults(func=cmd_tickets_show)
+    report = ts.add_parser("report", help="the fault report (故障处理报告) of a ticket")
+    report.add_argument("number")
+    report.add_argument("--lang", choices=["zh", "en"])
+    report.set_defaults(func=cmd_tickets_report)
 
 
 def _kb_commands(sub: Any) -> None:
     from kb import cli as kb_cli
 
     kb_cli.add_commands(sub)
+    # `kb export` needs the database, which kb/ must not know: it is added here.
+    kb_sub = next(a for a in sub.choices["kb"]._actions
+                  if isinstance(a, argparse._SubParsersAction))
+    export = kb_sub.add_parser("export", help="write approved drafts as article files")
+    export.add_argument("dir", metavar="DIR")
+    export.set_defaults(func=cmd_kb_export)
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     args = parser().parse_args(argv)
     return int(args.func(args) or 0)
 

@@ -1,0 +1,90 @@
+"""The `frontline` command line, run in-process against a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.bootstrap import build
+from bot.cli import main
+from bot.settings import Settings
+from handlers.clock import FakeClock
+from storage.models import Role
+from tests.conftest import Cast
+from tests.handlers.test_ticket_life import resolve
+from tests.support.fakes import FakeChannel, valve_kb
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("FRONTLINE_DATABASE_URL", url)
+    monkeypatch.setenv("FRONTLINE_FILES_DIR", str(tmp_path / "files"))
+    return url
+
+
+def run_a_fixed_job(url: str, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        settings = Settings(database_url=url, channels="", files_dir=tmp_path / "files")
+        channel = FakeChannel()
+        fl = await build(settings, clock=FakeClock(), channels={"fake": channel}, kb=valve_kb())
+        await fl.start(schedule=False)
+        cast = Cast(fl, channel)
+        reporter = await cast.add("r1", "李明", Role.REPORTER, site="一号园区")
+        engineer = await cast.add("e1", "张工", Role.ENGINEER, skills=["valve"])
+        manager = await cast.add("m1", "陈经理", Role.MANAGER)
+        await reporter.says("杀虫灯晚上不亮")  # no article covers it: a draft is offered
+        await reporter.presses("单个设备")
+        await reporter.presses("确认提交")
+        await engineer.presses("接单")
+        await resolve(engineer)
+        await engineer.presses("保存为知识库草稿")
+        await manager.says("/drafts")
+        await manager.presses("批准")
+        await fl.stop()
+
+    asyncio.run(scenario())
+
+
+def test_db_upgrade_and_people_add_and_list(db_url, capsys):
+    assert main(["db", "upgrade"]) == 0
+    assert main(["people", "add", "--name", "张工", "--role", "engineer", "--site", "一号园区",
+                 "--skills", "valve,pump", "--telegram", "1001", "--wecom", "zhanggong"]) == 0
+    assert main(["people", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "张工" in out and "valve,pump" in out
+    assert "telegram:1001" in out and "wecom:zhanggong" in out
+
+
+def test_people_add_refuses_an_unknown_role(db_url):
+    with pytest.raises(SystemExit):
+        main(["people", "add", "--name", "x", "--role", "boss"])
+
+
+def test_tickets_list_show_and_report(db_url, tmp_path, capsys):
+    run_a_fixed_job(db_url, tmp_path)
+    capsys.readouterr()
+    assert main(["tickets", "list"]) == 0
+    assert "FL-000001" in capsys.readouterr().out
+    assert main(["tickets", "show", "FL-000001"]) == 0
+    shown = capsys.readouterr().out
+    assert "accepted" in shown and "更换电磁阀线圈" in shown
+    assert main(["tickets", "report", "FL-000001"]) == 0
+    report = capsys.readouterr().out
+    assert report.startswith("# 故障处理报告 FL-000001") and "每季度检查线圈电阻" in report
+    assert main(["tickets", "report", "FL-000001", "--lang", "en"]) == 0
+    assert "# Fault report FL-000001" in capsys.readouterr().out
+    assert main(["tickets", "show", "FL-000077"]) == 1
+
+
+def test_kb_export_writes_approved_drafts_as_articles(db_url, tmp_path, capsys):
+    from kb import KnowledgeBase
+
+    run_a_fixed_job(db_url, tmp_path)
+    out_dir = tmp_path / "exported"
+    assert main(["kb", "export", str(out_dir)]) == 0
+    kb = KnowledgeBase.load([out_dir])
+    assert kb.problems == [] and kb.get("case-1") is not None
+    assert "更换电磁阀线圈" in kb.get("case-1").body
