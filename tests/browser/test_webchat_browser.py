@@ -1,0 +1,92 @@
+"""The web chat in headless Chromium against the real `frontline demo`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def demo_server(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "FRONTLINE_FILES_DIR": str(tmp_path / "files")}
+    env.pop("FRONTLINE_DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "demo", "--host", "127.0.0.1", "--port", str(port),
+         "--db", str(tmp_path / "demo.db")],
+        cwd=Path(__file__).parents[2], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if proc.poll() is not None:
+                    output = proc.stdout.read() if proc.stdout else "demo died"
+                    raise AssertionError(output) from None
+                time.sleep(0.3)
+        else:
+            raise AssertionError("the demo did not answer /healthz within 60 s")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_a_reporter_reports_a_fault_and_the_engineer_accepts_it(browser, demo_server):
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(demo_server)
+    page.wait_for_selector("[data-testid=pane] >> nth=2")
+    reporter, engineer = page.locator("[data-testid=pane]").nth(0), \
+        page.locator("[data-testid=pane]").nth(1)
+
+    reporter.locator("[data-testid=input]").fill("3号地块电磁阀打不开，不出水")
+    reporter.locator("[data-testid=send]").click()
+    reporter.locator("[data-testid=bot-message]", has_text="电磁阀").first.wait_for(timeout=15000)
+    reporter.get_by_role("button", name="没解决，报修").click()
+    reporter.get_by_role("button", name="单个设备").click()
+    reporter.get_by_role("button", name="确认提交").click()
+    reporter.locator("[data-testid=bot-message]", has_text="FL-000001").first.wait_for()
+
+    engineer.get_by_role("button", name="接单").first.click()
+    reporter.locator("[data-testid=bot-message]", has_text="已接下").first.wait_for()
+    page.screenshot(path=str(Path(os.environ.get("TMPDIR", "/tmp")) / "webchat.png"))
+    page.close()
+
+
+def test_messages_sent_while_away_are_there_after_a_reload(browser, demo_server):
+    page = browser.new_page()
+    page.goto(demo_server)
+    page.wait_for_selector("[data-testid=pane] >> nth=0")
+    reporter = page.locator("[data-testid=pane]").nth(0)
+    reporter.locator("[data-testid=input]").fill("/help")
+    reporter.locator("[data-testid=input]").press("Enter")
+    reporter.locator("[data-testid=bot-message]", has_text="热线").first.wait_for()
+    page.reload()
+    page.locator("[data-testid=pane]").nth(0).locator(
+        "[data-testid=bot-message]", has_text="热线").first.wait_for()
+    page.close()
