@@ -13,9 +13,12 @@ from typing import Any
 from aiohttp import web
 
 from bot.channels import Adapter, Channel
+from bot.dashboard import attach_dashboard
 from bot.delivery import DeliveryWorker, RetryPolicy
 from bot.files import FileStore
 from bot.health import add_health_routes
+from bot.metrics import attach_metrics
+from bot.report_cli import report_runner
 from bot.settings import Settings
 from handlers import drafts
 from handlers.clock import Clock, SystemClock
@@ -24,6 +27,7 @@ from handlers.dispatch import Desk, TimerRunner
 from handlers.messages import Incoming
 from handlers.sla import SlaPolicy
 from handlers.texts import Texts
+from scheduler.cron import add_report_jobs
 from scheduler.sweep import Scheduler, Sweeper
 from storage import migrate
 from storage.engine import make_engine
@@ -102,6 +106,10 @@ def desk_config(settings: Settings) -> DeskConfig:
         complaint_resolve_working_days=settings.complaint_resolve_working_days,
         attachment_retention_days=settings.attachment_retention_days,
         record_retention_days=settings.record_retention_days,
+        target_timeliness=settings.target_timeliness,
+        target_resolution=settings.target_resolution,
+        target_satisfaction=settings.target_satisfaction,
+        target_remote=settings.target_remote,
     )
 
 
@@ -148,6 +156,11 @@ async def build(
         fl.adapters[name] = adapter
         all_channels[name] = adapter
     add_health_routes(app, fl)
+    attach_dashboard(app, fl)
+    attach_metrics(app, fl)
+    if settings.weekly_report_cron:
+        add_report_jobs(fl.scheduler.apscheduler, report_runner(fl), settings.timezone,
+                        settings.weekly_report_cron)
     if settings.sla_digest_time:
         fl.scheduler.add_daily("sla_digest", settings.sla_digest_time, settings.timezone,
                                fl.daily_digest)

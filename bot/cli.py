@@ -240,6 +240,9 @@ def parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
 
+    from bot import report_cli
+
+    report_cli.add_commands(sub)
     _people_commands(sub)
     _ticket_commands(sub)
     _kb_commands(sub)

@@ -33,5 +33,11 @@ async def health(fl: Frontline) -> tuple[dict[str, Any], bool]:
     except Exception as exc:
         report["database"] = f"error: {type(exc).__name__}"
     report["scheduler"] = "ok" if fl.scheduler.running else "stopped"
+    try:
+        from bot.metrics import health_fields
+
+        report.update(await health_fields(fl))
+    except Exception as exc:  # the figures are extras: never make /healthz itself fail
+        report["timers"] = f"error: {type(exc).__name__}"
     healthy = report["database"] == "ok" and report["scheduler"] == "ok"
     return report, healthy

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     # SLA and timings (seconds unless named otherwise)
     sla_policy_file: Path | None = None
     sla_digest_time: str = "08:00"  # daily SLA digest to the managers, site time; "" = off
+    weekly_report_cron: str = "mon 08:00"  # weekly summary to the managers; "" = off
+    # the service plan's targets, as reports judge them
+    target_timeliness: float = 0.98
+    target_resolution: float = 0.95
+    target_satisfaction: float = 0.90
+    target_remote: float = 0.80
 
     # after the fix, complaints, records (the service plan's promises)
     confirm_auto_hours: float = 48

@@ -9,6 +9,7 @@ from handlers.context import Ctx
 from handlers.errors import DeskError, NotAllowed
 from handlers.faults import CATEGORIES
 from handlers.jobs import summary_fields
+from handlers.reporting.chat import report_command
 from handlers.sla import PRIORITIES
 from handlers.states import (
     COMPLAINT_STATES,
@@ -35,7 +36,7 @@ async def run(ctx: Ctx, text: str) -> None:
     name, arg = parse(text)
     handler = {
         "start": start, "help": help_, "status": status, "cancel": cancel, "open": open_board,
-        "urge": urge, "complain": complain, "drafts": list_drafts,
+        "urge": urge, "complain": complain, "drafts": list_drafts, "report": report_command,
     }.get(name)
     with_arg = {"lang": lang, "priority": priority, "category": category, "duty": duty}
     if name in with_arg:

@@ -31,6 +31,11 @@ class DeskConfig:
     # records: diagnosis attachments deleted after close; the record itself kept 5 years
     attachment_retention_days: int = 30
     record_retention_days: int = 5 * 365
+    # the service plan's targets (reports)
+    target_timeliness: float = 0.98
+    target_resolution: float = 0.95
+    target_satisfaction: float = 0.90
+    target_remote: float = 0.80
 
     @property
     def zone(self) -> ZoneInfo:

@@ -1,0 +1,116 @@
+"""`frontline report` and `frontline dashboard token`, plus the runner for scheduled reports.
+
+    frontline report --period 2026-Q3 [--format table|markdown|csv|json] [--charts DIR]
+    frontline report --from 2026-11-01 --to 2026-11-30 --format markdown --charts out/
+    frontline dashboard token [--days 30]
+
+Periods are whole days in the site's time zone (FRONTLINE_TIMEZONE).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.settings import Settings
+from handlers.clock import Clock, SystemClock
+from handlers.reporting import charts, chat, figures, period, render
+from handlers.reporting.rates import Targets
+from handlers.texts import Texts
+from storage.engine import make_engine
+from storage.uow import Database
+
+if TYPE_CHECKING:
+    from bot.bootstrap import Frontline
+
+FORMATS = ("table", "markdown", "csv", "json")
+JOBS = {"weekly": chat.weekly_summary, "quarterly": chat.quarterly_classification}
+
+
+def add_commands(sub: Any) -> None:
+    """Register `report` and `dashboard` on the `frontline` sub-command parser."""
+    rep = sub.add_parser("report", help="service figures for a period (SLA, satisfaction …)")
+    rep.add_argument("--period", help="2026-Q3, 2026-11, 2026-W47 or a day 2026-11-23")
+    rep.add_argument("--from", dest="date_from", help="first day, e.g. 2026-11-01")
+    rep.add_argument("--to", dest="date_to", help="last day (inclusive), e.g. 2026-11-30")
+    rep.add_argument("--format", choices=FORMATS, default="table")
+    rep.add_argument("--charts", type=Path, help="write PNG charts into this folder")
+    rep.add_argument("--lang", choices=["zh", "en"], help="labels (default: the site's)")
+    rep.set_defaults(func=lambda args: asyncio.run(cmd_report(args)))
+
+    dash = sub.add_parser("dashboard", help="the managers' web dashboard")
+    dsub = dash.add_subparsers(dest="dashboard_cmd", required=True)
+    tok = dsub.add_parser("token", help="issue a sign-in token (its hash is kept on disk)")
+    tok.add_argument("--days", type=float, default=30, help="valid for this many days")
+    tok.set_defaults(func=cmd_dashboard_token)
+
+
+def chosen_period(args: argparse.Namespace, zone: str) -> period.Period:
+    if args.period and not (args.date_from or args.date_to):
+        return period.parse(args.period, zone)
+    if args.date_from and args.date_to and not args.period:
+        return period.between(args.date_from, args.date_to, zone)
+    raise period.PeriodError("give either --period or both --from and --to")
+
+
+async def report_text(
+    settings: Settings, args: argparse.Namespace, clock: Clock | None = None
+) -> str:
+    """The report in the chosen format; charts written first so Markdown can link them."""
+    span = chosen_period(args, settings.timezone)
+    now = (clock or SystemClock()).now()
+    db = Database(make_engine(settings.database_url))
+    try:
+        async with db.transaction() as tx:
+            fig = await figures.compute(tx, span, now, Targets.of(settings))
+    finally:
+        await db.dispose()
+    texts = Texts.load(settings.default_language, settings.timezone)
+    lb = render.Labels(texts, args.lang or settings.default_language, settings.company_name)
+    links: dict[str, str] = {}
+    if args.charts:
+        written = await charts.write_async(fig, lb, args.charts)
+        links = {name: path.name for name, path in written.items()}
+    return {
+        "table": lambda: render.table(fig, lb),
+        "markdown": lambda: render.markdown(fig, lb, links),
+        "csv": lambda: render.as_csv(fig),
+        "json": lambda: render.as_json(fig),
+    }[args.format]()
+
+
+async def cmd_report(args: argparse.Namespace) -> int:
+    try:
+        text = await report_text(Settings(), args)
+    except period.PeriodError as exc:
+        print(f"frontline report: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(text)
+    return 0
+
+
+def cmd_dashboard_token(args: argparse.Namespace) -> int:
+    from bot.dashboard import issue_token
+
+    settings = Settings()
+    token = issue_token(settings.files_dir, SystemClock().now(), args.days)
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"{base}/dashboard/login?token={token}")
+    print(f"valid for {args.days:g} days; delete {settings.files_dir}/dashboard_tokens "
+          "to revoke every token", file=sys.stderr)
+    return 0
+
+
+def report_runner(fl: Frontline) -> Callable[[str], Awaitable[None]]:
+    """What the cron jobs call: run 'weekly' or 'quarterly' once per site-time day."""
+
+    async def run(name: str) -> None:
+        day = period.local_day(fl.clock.now(), fl.settings.timezone)
+        await fl.desk.run_job(f"cron:report:{name}:{day}", JOBS[name])
+        fl.delivery.kick()
+
+    return run

@@ -1,0 +1,126 @@
+"""Reports in chat: `/report` on demand, the weekly summary and the quarterly classification.
+
+`/report` is for managers and admins; anyone else gets the catalog's not-allowed answer.
+    /report                    this month so far
+    /report 2026-Q3            a quarter, month (2026-11), ISO week (2026-W47) or day
+    /report faults [period]    the fault classification (default: the last full quarter)
+Scheduled runs go through `Desk.run_job` with an origin naming the period, so every replica
+produces the same outbox keys and each manager gets each summary once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from handlers.context import Ctx
+from handlers.messages import FileRef
+from handlers.reporting import charts, classify, figures, period, render
+from handlers.reporting.rates import Targets
+from storage import people
+from storage.models import Person, Role
+
+ALLOWED = (Role.MANAGER, Role.ADMIN)
+FAULT_WORDS = frozenset({"faults", "fault", "classification", "分类", "故障"})
+WEEKLY_CHARTS = ("weekly", "sla")
+
+
+def labels(ctx: Ctx, lang: str) -> render.Labels:
+    return render.Labels(ctx.texts, lang, ctx.config.company_name)
+
+
+def summary_text(fig: figures.Figures, lb: render.Labels, title: str | None = None) -> str:
+    head = render.title(fig, lb)
+    if title is not None:
+        head[0] = title
+    return "\n".join([*head, "", *(f"{k}：{v}" if lb.lang == "zh" else f"{k}: {v}"
+                                   for k, v in render.rows(fig, lb))])
+
+
+def classification_text(c: classify.Classification, lb: render.Labels) -> str:
+    none = lb("q_none")
+    sections = [
+        ("q_causes", [lb("q_cause_line", count=n, fault_type=lb.name("fault_type", ft),
+                         cause=cause) for ft, cause, n in c.top_causes]),
+        ("q_devices", [lb("q_device_line", count=n, site=s, device=d)
+                       for s, d, n in c.repeat_devices]),
+        ("q_sites", [lb("q_site_line", count=n, site=s) for s, n in c.sites]),
+        ("q_used", [lb("q_used_line", count=n, article=a) for a, n in c.articles_used]),
+        ("q_missing", [lb("q_missing_line", count=n, category=lb.name("category", cat))
+                       for cat, n in c.articles_missing]),
+    ]
+    lines = [lb("quarterly_title", period=c.period.label), f"{lb('tickets')}: {c.tickets}"]
+    for key, body in sections:
+        lines += ["", lb(key), *(body or [none])]
+    return "\n".join(lines)
+
+
+async def report_command(ctx: Ctx) -> None:
+    """`/report [faults] [period]` — managers and admins only."""
+    if ctx.person is None or ctx.person.role not in ALLOWED:
+        await ctx.reply("error.not_allowed")
+        return
+    words = (ctx.incoming.text if ctx.incoming else "").split()[1:]
+    faults = bool(words) and words[0].lower() in FAULT_WORDS
+    arg = " ".join(words[1:] if faults else words)
+    if arg.lower() in ("help", "?", "帮助"):
+        await ctx.reply("reporting.usage")
+        return
+    try:
+        span = _chosen(ctx, arg, faults)
+    except period.PeriodError:
+        await ctx.reply("reporting.bad_period", text=arg[:40])
+        return
+    lb = labels(ctx, ctx.lang)
+    if faults:
+        await ctx.reply_text(classification_text(await classify.classify(ctx.tx, span), lb))
+    else:
+        fig = await figures.compute(ctx.tx, span, ctx.now, Targets.of(ctx.config))
+        await ctx.reply_text(summary_text(fig, lb))
+
+
+def _chosen(ctx: Ctx, arg: str, faults: bool) -> period.Period:
+    zone = ctx.config.timezone
+    if arg:
+        return period.parse(arg, zone)
+    if faults:
+        return period.previous_quarter(ctx.now, zone)
+    return period.month_to_date(ctx.now, zone)
+
+
+async def weekly_summary(ctx: Ctx) -> None:
+    """Last week's figures (and two charts) to every service manager."""
+    span = period.previous_week(ctx.now, ctx.config.timezone)
+    fig = await figures.compute(ctx.tx, span, ctx.now, Targets.of(ctx.config))
+    files = await _chart_files(ctx, fig)
+    for manager in await people.people_with_roles(ctx.tx, (Role.MANAGER,)):
+        await _push(ctx, manager, lambda lang: summary_text(
+            fig, labels(ctx, lang), labels(ctx, lang)("weekly_title", period=span.label)), files)
+
+
+async def quarterly_classification(ctx: Ctx) -> None:
+    """Last quarter's fault classification to every service manager."""
+    span = period.previous_quarter(ctx.now, ctx.config.timezone)
+    result = await classify.classify(ctx.tx, span)
+    for manager in await people.people_with_roles(ctx.tx, (Role.MANAGER,)):
+        await _push(ctx, manager, lambda lang: classification_text(result, labels(ctx, lang)))
+
+
+async def _chart_files(ctx: Ctx, fig: figures.Figures) -> tuple[FileRef, ...]:
+    """Charts kept in the file store so every channel can attach them; none without one."""
+    if ctx.files is None or render.is_empty(fig):
+        return ()
+    lb = labels(ctx, ctx.texts.default)
+    refs = [await ctx.files.save(await charts.png_async(fig, lb, name),
+                                 f"{fig.period.label}-{name}.png", "image/png")
+            for name in WEEKLY_CHARTS]
+    return tuple(refs)
+
+
+async def _push(
+    ctx: Ctx, person: Person, text: Callable[[str], str], files: tuple[FileRef, ...] = ()
+) -> None:
+    ident = await ctx.reachable_identity(person)
+    if ident is None:
+        return
+    lang = ctx.texts.lang(person.language)
+    await ctx.send_text(ident.channel, ident.chat_id, lang, text(lang), files=files)

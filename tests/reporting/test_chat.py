@@ -1,0 +1,89 @@
+"""Reports in chat: /report for managers, refused for reporters, the scheduled summaries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.report_cli import report_runner
+from handlers import commands
+from handlers.reporting import chat
+from tests.support.chat import settle
+
+
+@pytest.fixture(autouse=True)
+def report_command_routed(monkeypatch):
+    """Route /report as bot wiring will (harmless once commands.py routes it itself)."""
+    original = commands.run
+
+    async def run(ctx, text):
+        if commands.parse(text)[0] == "report":
+            await chat.report_command(ctx)
+        else:
+            await original(ctx, text)
+
+    monkeypatch.setattr(commands, "run", run)
+
+
+async def test_a_manager_asks_for_a_month_in_chat(history, manager):
+    await manager.says("/report 2026-10")
+    text = manager.last().text
+    assert text.startswith("服务报表 2026-10（荔枝智慧果园）")
+    assert "服务及时率（按时响应）：75%（6/8，目标 98%）✗ 未达标" in text
+    assert "故障解决率（按时解决）：62.5%（5/8，目标 95%）✗ 未达标" in text
+    assert "客户满意度（4–5 分占比）：60%（3/5，目标 90%）✗ 未达标" in text
+
+
+async def test_without_a_period_the_report_is_this_month_so_far(history, manager):
+    await manager.says("/report")
+    assert manager.last().text.startswith("服务报表 2026-11")
+    assert "本期没有工单" not in manager.last().text  # T10 opened on 1 November
+
+
+async def test_a_manager_gets_the_fault_classification_on_demand(history, manager):
+    await manager.says("/report faults 2026-Q4")
+    text = manager.last().text
+    assert text.startswith("季度故障分类统计 2026-Q4")
+    assert "2 次 · 通讯线路或硬件故障 · 线圈烧坏" in text
+    assert "2 次 · 一号园区 / 3号阀" in text
+    assert "3 次 · valve-wont-open" in text
+
+
+async def test_a_bad_period_gets_the_forms_we_understand(manager):
+    await manager.says("/report last-year")
+    assert "看不懂这个时间段：last-year" in manager.last().text
+
+
+async def test_a_reporter_may_not_see_reports(history, reporter):
+    await reporter.says("/report 2026-10")
+    assert reporter.last().text == "抱歉，您没有权限做这个操作。"
+
+
+async def test_the_weekly_summary_reaches_the_manager_once(app, history, manager, reporter):
+    run = report_runner(app)  # the clock says Monday 23 November, 09:00 in Shanghai
+    await run("weekly")
+    await run("weekly")  # a second replica, or a retry: the same outbox keys
+    await settle(app)
+    summaries = [m for m in manager.inbox() if m.text.startswith("每周服务小结 2026-W47")]
+    assert len(summaries) == 1
+    assert "本期没有工单" in summaries[0].text  # October's history is not last week's
+    assert reporter.inbox() == []
+
+
+async def test_the_weekly_summary_carries_charts_when_there_is_something(app, history, manager):
+    app.clock.set(datetime(2026, 10, 12, 1, tzinfo=UTC))  # covers 5–11 October
+    await report_runner(app)("weekly")
+    await settle(app)
+    summary = manager.last()
+    assert summary.text.startswith("每周服务小结 2026-W41")
+    assert "工单数：5" in summary.text
+    assert [f.mime for f in summary.files] == ["image/png", "image/png"]
+    assert (await app.files.read(summary.files[0].key)).startswith(b"\x89PNG")
+
+
+async def test_the_quarterly_classification_goes_to_the_manager(app, history, manager):
+    app.clock.set(datetime(2027, 1, 1, 0, 5, tzinfo=UTC))
+    await report_runner(app)("quarterly")
+    await settle(app)
+    assert manager.last().text.startswith("季度故障分类统计 2026-Q4")
