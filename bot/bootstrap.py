@@ -58,6 +58,19 @@ class Frontline:
             await self.delivery.send_direct(out)
         self.delivery.kick()
 
+    async def reload_kb(self) -> int:
+        """Re-read the article folders (SIGHUP, `frontline kb reload`) and keep the approved
+        drafts; searches carry on against the old index until the new one is swapped in."""
+        if self.kb is None or not hasattr(self.kb, "reload"):
+            return 0
+        problems = await asyncio.to_thread(self.kb.reload)
+        for problem in problems:
+            log.warning("knowledge base: %s:%s: %s", problem.path, problem.line, problem.message)
+        async with self.db.transaction() as tx:
+            await drafts.load_approved(tx, self.kb)
+        log.info("knowledge base reloaded: %s articles", len(self.kb))
+        return len(self.kb)
+
     async def daily_digest(self) -> None:
         from zoneinfo import ZoneInfo
 

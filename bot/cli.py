@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine
@@ -49,7 +50,20 @@ async def serve(fl: Frontline) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    reloads: set[asyncio.Task[int]] = set()
+
+    def reload() -> None:
+        task = asyncio.create_task(fl.reload_kb())
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, reload)
+    pid_file = Path(fl.settings.pid_file)
+    pid_file.write_text(str(os.getpid()))  # noqa: ASYNC240 (once, at start)
+    try:
+        await stop.wait()
+    finally:
+        pid_file.unlink(missing_ok=True)  # noqa: ASYNC240
     log.info("shutting down")
     await runner.cleanup()
     await fl.stop()
@@ -200,6 +214,52 @@ async def cmd_kb_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_kb_reload(args: argparse.Namespace) -> int:
+    """Ask the running bot (its pid file) to re-read the knowledge base: SIGHUP."""
+    pid_file = Path(Settings().pid_file)
+    try:
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, signal.SIGHUP)
+    except (OSError, ValueError) as exc:
+        print(f"no running frontline to reload ({pid_file}): {exc}", file=sys.stderr)
+        return 1
+    print(f"asked process {pid} to reload the knowledge base")
+    return 0
+
+
+@_async
+async def cmd_kb_stats(args: argparse.Namespace) -> int:
+    """Articles per category and language; how often each was shown and marked solved."""
+    from collections import Counter
+
+    from sqlalchemy import select
+
+    from bot.bootstrap import load_kb
+    from storage.models import SelfServiceAttempt
+
+    kb = await asyncio.to_thread(load_kb, Settings())
+    db = _db()
+    async with db.transaction() as tx:
+        attempts = await tx.scalars(select(SelfServiceAttempt))
+    await db.dispose()
+    shown, solved = Counter[str](), Counter[str]()
+    for a in attempts:
+        shown.update(a.article_ids)
+        if a.outcome == "solved":
+            solved.update(a.article_ids)
+    per_group = Counter((art.category, art.lang) for art in kb)
+    print(f"{len(kb)} articles")
+    for (category, lang), n in sorted(per_group.items()):
+        print(f"  {category:<12} {lang}  {n}")
+    print(f"self-service: {len(attempts)} offers, "
+          f"{sum(1 for a in attempts if a.outcome == 'solved')} solved")
+    print(f"{'article':<34} {'shown':>6} {'solved':>6}")
+    for art in sorted(kb, key=lambda a: (-shown[a.id], a.id)):
+        if shown[art.id] or args.all:
+            print(f"{art.id:<34} {shown[art.id]:>6} {solved[art.id]:>6}")
+    return 0
+
+
 def _ticket_text(t: Any, events: list[Any], names: dict[int | None, str]) -> str:
     lines = [
         f"{tickets.number(t.id)}  {t.priority}  {t.status}",
@@ -285,12 +345,18 @@ def _kb_commands(sub: Any) -> None:
     from kb import cli as kb_cli
 
     kb_cli.add_commands(sub)
-    # `kb export` needs the database, which kb/ must not know: it is added here.
+    # export, stats and reload need the database or the running bot, which kb/ must not
+    # know about: they are added here.
     kb_sub = next(a for a in sub.choices["kb"]._actions
                   if isinstance(a, argparse._SubParsersAction))
     export = kb_sub.add_parser("export", help="write approved drafts as article files")
     export.add_argument("dir", metavar="DIR")
     export.set_defaults(func=cmd_kb_export)
+    stats = kb_sub.add_parser("stats", help="articles per category; shown and solved counts")
+    stats.add_argument("--all", action="store_true", help="list articles never shown too")
+    stats.set_defaults(func=cmd_kb_stats)
+    kb_sub.add_parser("reload", help="make the running bot re-read its articles (SIGHUP)") \
+        .set_defaults(func=cmd_kb_reload)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     channels: str = "web"  # comma-separated: web, telegram, wecom
+    pid_file: str = "frontline.pid"  # written by `run`/`demo`; `frontline kb reload` signals it
     webchat_demo: bool = False  # the person switcher: only for demos, anyone can be anyone
     webchat_cookie_secret: SecretStr = SecretStr("")
 

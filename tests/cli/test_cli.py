@@ -88,3 +88,43 @@ def test_kb_export_writes_approved_drafts_as_articles(db_url, tmp_path, capsys):
     kb = KnowledgeBase.load([out_dir])
     assert kb.problems == [] and kb.get("case-1") is not None
     assert "更换电磁阀线圈" in kb.get("case-1").body
+
+
+def test_kb_stats_counts_articles_and_what_self_service_solved(db_url, tmp_path, capsys):
+    run_a_fixed_job(db_url, tmp_path)
+    capsys.readouterr()
+    assert main(["kb", "stats"]) == 0
+    out = capsys.readouterr().out
+    count = int(out.splitlines()[0].split()[0])
+    assert count >= 48 and "  valve        zh" in out
+    assert "self-service: 0 offers, 0 solved" in out  # the job's fault had no article
+
+
+def test_kb_reload_signals_the_running_bot_through_its_pid_file(tmp_path, monkeypatch, capsys):
+    import subprocess
+
+    monkeypatch.setenv("FRONTLINE_PID_FILE", str(tmp_path / "frontline.pid"))
+    assert main(["kb", "reload"]) == 1  # nothing running
+    child = subprocess.Popen(["sleep", "30"])
+    (tmp_path / "frontline.pid").write_text(str(child.pid))
+    assert main(["kb", "reload"]) == 0
+    assert child.wait(timeout=10) != 0  # SIGHUP reached it
+
+
+async def test_a_reload_picks_up_a_changed_folder(tmp_path):
+    from handlers.clock import FakeClock as Clock
+
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'r.db'}", channels="",
+                        files_dir=tmp_path / "files", kb_dirs=str(extra))
+    fl = await build(settings, clock=Clock())
+    await fl.start(schedule=False)
+    (extra / "lamp-new.md").write_text(
+        "---\nid: lamp-new\ntitle: 杀虫灯灯管不亮怎么换\nlang: zh\ncategory: pest\n"
+        "devices: [杀虫灯]\nsymptoms: [杀虫灯灯管坏了]\n---\n1. 关掉杀虫灯电源。\n2. 更换灯管。\n",
+        encoding="utf-8")
+    assert fl.kb.get("lamp-new") is None
+    await fl.reload_kb()
+    assert fl.kb.get("lamp-new") is not None
+    await fl.stop()
