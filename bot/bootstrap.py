@@ -188,7 +188,8 @@ def _make_adapter(name: str, fl: Frontline) -> Adapter:
     if name == "telegram":
         from bot.telegram import TelegramAdapter
 
-        return TelegramAdapter.from_settings(fl.settings, receive=fl.receive, files=fl.files)
+        return TelegramAdapter.from_settings(fl.settings, receive=fl.receive, files=fl.files,
+                                             texts=fl.texts)
     if name == "wecom":
         from bot.wecom import WeComAdapter
 

@@ -1,0 +1,263 @@
+"""Telegram channel: python-telegram-bot as a transport only; the flows stay in handlers/.
+
+Long polling by default; webhook mode adds a route to the shared aiohttp app (the secret
+token header is compared in constant time, anything else gets 403) — what several replicas
+behind a load balancer use. PTB's AIORateLimiter honours 429 retry_after; what still fails
+is retried by the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from aiohttp import web
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.channels import DeliveryError, Receive, RecipientUnreachable
+from bot.settings import Settings
+from handlers.buttons import MAX_TOKEN_BYTES
+from handlers.messages import FileRef, Incoming, Kind, Outgoing
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+COMMANDS = ("start", "help", "status", "cancel", "lang", "urge", "complain")
+UNSUPPORTED = ("sticker", "voice", "audio", "document", "video", "video_note", "animation",
+               "poll", "dice", "game", "venue")
+
+
+class Files(Protocol):
+    async def save(self, data: bytes, name: str, mime: str) -> FileRef: ...
+
+    async def read(self, key: str) -> bytes: ...
+
+
+class TelegramAdapter:
+    name = "telegram"
+
+    def __init__(
+        self, *, token: str, api_base_url: str, receive: Receive, files: Files,
+        mode: str = "polling", webhook_path: str = "/telegram/webhook", webhook_url: str = "",
+        webhook_secret: str = "", max_photo_bytes: int = 10 * 1024 * 1024,
+        commands: dict[str, Sequence[tuple[str, str]]] | None = None,
+        poll_timeout: float = 10,
+    ) -> None:
+        if not token:
+            raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+        if mode not in ("polling", "webhook"):
+            raise ValueError("FRONTLINE_TELEGRAM_MODE must be polling or webhook")
+        self.receive, self.files, self.mode = receive, files, mode
+        self.webhook_path, self.webhook_url = webhook_path, webhook_url
+        self.secret = webhook_secret or secrets.token_urlsafe(32)
+        self.max_photo_bytes, self.commands, self.poll_timeout = (
+            max_photo_bytes, commands or {}, poll_timeout)
+        api = api_base_url.rstrip("/")
+        builder = (ApplicationBuilder().token(token).base_url(f"{api}/bot")
+                   .base_file_url(f"{api}/file/bot")
+                   .rate_limiter(AIORateLimiter(max_retries=3)))
+        if mode == "webhook":
+            builder = builder.updater(None)
+        self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
+        self.app.add_handler(TypeHandler(Update, self._on_update))
+        self.bot_id, self.username, self._state = 0, "", "starting"
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, receive: Receive, files: Files,
+                      texts: Any = None) -> TelegramAdapter:
+        commands = {lang: [(c, texts(lang, f"telegram.cmd_{c}")) for c in COMMANDS]
+                    for lang in ("zh", "en")} if texts is not None else None
+        return cls(
+            token=settings.telegram_bot_token.get_secret_value(),
+            api_base_url=settings.telegram_api_base_url, receive=receive, files=files,
+            mode=settings.telegram_mode, webhook_path=settings.telegram_webhook_path,
+            webhook_url=settings.telegram_webhook_url,
+            webhook_secret=settings.telegram_webhook_secret.get_secret_value(),
+            max_photo_bytes=settings.max_photo_bytes, commands=commands,
+        )
+
+    # --- lifecycle ---------------------------------------------------------------------
+    def attach(self, app: web.Application) -> None:
+        if self.mode == "webhook":
+            app.router.add_post(self.webhook_path, self._webhook)
+
+    async def start(self) -> None:
+        await self.app.initialize()
+        me = await self.app.bot.get_me()
+        self.bot_id, self.username = me.id, (me.username or "").lower()
+        await self._set_commands()
+        await self.app.start()
+        if self.mode == "webhook":
+            if self.webhook_url:
+                await self.app.bot.set_webhook(self.webhook_url, secret_token=self.secret,
+                                               allowed_updates=Update.ALL_TYPES)
+        else:
+            await self.app.bot.delete_webhook()
+            assert self.app.updater is not None
+            await self.app.updater.start_polling(timeout=int(self.poll_timeout),
+                                                 poll_interval=0.0,
+                                                 allowed_updates=Update.ALL_TYPES)
+        self._state = "ok"
+
+    async def _set_commands(self) -> None:
+        for lang, commands in self.commands.items():
+            menu = [BotCommand(c, d[:256]) for c, d in commands]
+            code = None if lang == "zh" else lang  # Chinese is the default menu
+            await self.app.bot.set_my_commands(menu, language_code=code)
+
+    async def stop(self) -> None:
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+        self._state = "stopped"
+
+    def status(self) -> str:
+        return self._state
+
+    # --- incoming ----------------------------------------------------------------------
+    async def _webhook(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not secrets.compare_digest(given.encode(), self.secret.encode()):
+            log.warning("telegram webhook refused: bad secret token")
+            return web.Response(status=403)
+        update = Update.de_json(await request.json(), self.app.bot)
+        await self.app.process_update(update)
+        return web.Response()
+
+    async def _on_update(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.callback_query is not None:  # always answered: the client's spinner stops
+            await self._answer(update)
+        inc = await self.to_incoming(update)
+        if inc is not None:
+            await self.receive(inc)
+
+    async def _answer(self, update: Update) -> None:
+        try:
+            await update.callback_query.answer()  # type: ignore[union-attr]
+        except TelegramError as exc:
+            log.info("answerCallbackQuery failed: %s", type(exc).__name__)
+
+    async def to_incoming(self, update: Update) -> Incoming | None:
+        """An update as the desk's Incoming; None when it is not for us (group chatter)."""
+        query = update.callback_query
+        if query is not None and query.message is not None:
+            return Incoming("telegram", str(query.message.chat.id), str(query.from_user.id),
+                            str(update.update_id), Kind.BUTTON, data=query.data or "",
+                            user_name=query.from_user.full_name)
+        msg = update.message
+        if msg is None or msg.from_user is None or not self._addressed(msg):
+            return None
+        base = {"channel": "telegram", "chat_id": str(msg.chat.id),
+                "user_id": str(msg.from_user.id), "update_id": str(update.update_id),
+                "user_name": msg.from_user.full_name}
+        return await self._message(msg, base)
+
+    async def _message(self, msg: Message, base: dict[str, Any]) -> Incoming:
+        if msg.text is not None:
+            text = self._strip_mention(msg.text)
+            kind = Kind.COMMAND if text.startswith("/") else Kind.TEXT
+            return Incoming(**base, kind=kind, text=text)
+        if msg.photo:
+            return Incoming(**base, kind=Kind.PHOTO, photo=await self._photo(msg))
+        if msg.location is not None:
+            where = (msg.location.latitude, msg.location.longitude)
+            return Incoming(**base, kind=Kind.LOCATION, location=where)
+        if msg.contact is not None and msg.contact.user_id == msg.from_user.id:  # type: ignore[union-attr]
+            return Incoming(**base, kind=Kind.CONTACT, phone=msg.contact.phone_number)
+        raw = next((k for k in UNSUPPORTED if getattr(msg, k, None)), "other")
+        return Incoming(**base, kind=Kind.UNSUPPORTED, raw_kind=raw)
+
+    def _addressed(self, msg: Message) -> bool:
+        """In groups the bot answers only when spoken to: mention, reply, or command."""
+        if msg.chat.type == "private":
+            return True
+        text = (msg.text or msg.caption or "").lower()
+        replied = msg.reply_to_message
+        to_bot = replied is not None and replied.from_user is not None \
+            and replied.from_user.id == self.bot_id
+        mention = bool(self.username) and f"@{self.username}" in text
+        return to_bot or mention or text.startswith("/")
+
+    def _strip_mention(self, text: str) -> str:
+        if not self.username:
+            return text.strip()
+        for form in (f"@{self.username}", f"@{self.username.capitalize()}"):
+            text = text.replace(form, "")
+        return " ".join(text.split()) if text.strip().startswith("/") else text.strip()
+
+    async def _photo(self, msg: Message) -> FileRef | None:
+        fitting = [p for p in msg.photo if (p.file_size or 0) <= self.max_photo_bytes]
+        if not fitting:
+            return None
+        best = max(fitting, key=lambda p: p.width * p.height)
+        try:
+            data = bytes(await (await best.get_file()).download_as_bytearray())
+            return await self.files.save(data, f"{best.file_unique_id}.jpg", "image/jpeg")
+        except (TelegramError, ValueError, OSError) as exc:
+            log.warning("photo of update could not be stored: %s", type(exc).__name__)
+            return None
+
+    # --- outgoing ----------------------------------------------------------------------
+    async def send(self, out: Outgoing) -> str | None:
+        markup = keyboard(out)
+        try:
+            sent = await self.app.bot.send_message(int(out.chat_id), out.text,
+                                                   reply_markup=markup)
+            for ref in out.files:
+                await self._send_file(out.chat_id, ref)
+        except TelegramError as exc:
+            raise _delivery_error(exc) from exc
+        return str(sent.message_id)
+
+    async def _send_file(self, chat_id: str, ref: FileRef) -> None:
+        data = await self.files.read(ref.key)
+        if ref.mime.startswith("image/"):
+            await self.app.bot.send_photo(int(chat_id), data, filename=ref.name)
+        else:
+            await self.app.bot.send_document(int(chat_id), data, filename=ref.name)
+
+    async def edit(self, out: Outgoing, platform_message_id: str) -> None:
+        try:
+            await self.app.bot.edit_message_text(
+                out.text, chat_id=int(out.chat_id), message_id=int(platform_message_id),
+                reply_markup=keyboard(out),
+            )
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise _delivery_error(exc) from exc
+        except TelegramError as exc:
+            raise _delivery_error(exc) from exc
+
+
+def keyboard(out: Outgoing) -> InlineKeyboardMarkup | None:
+    """Inline buttons; an edit without buttons removes the old ones (stale buttons vanish)."""
+    for row in out.buttons:
+        for b in row:
+            if len(b.data.encode()) > MAX_TOKEN_BYTES:
+                raise ValueError(f"callback data over {MAX_TOKEN_BYTES} bytes: a desk bug")
+    if not out.buttons:
+        return InlineKeyboardMarkup([]) if out.edits else None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+         for row in out.buttons])
+
+
+def _delivery_error(exc: TelegramError) -> DeliveryError:
+    if isinstance(exc, Forbidden):
+        return RecipientUnreachable(str(exc))
+    if isinstance(exc, RetryAfter):
+        after = exc.retry_after
+        seconds = after.total_seconds() if hasattr(after, "total_seconds") else float(after)
+        return DeliveryError("telegram rate limit", retry_after=seconds)
+    return DeliveryError(f"telegram: {type(exc).__name__}")
