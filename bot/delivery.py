@@ -12,10 +12,11 @@ import asyncio
 import logging
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import update
+from sqlmodel import col
 
 from bot.channels import Channel, DeliveryError, RecipientUnreachable
 from handlers.clock import Clock
@@ -37,6 +38,19 @@ class RetryPolicy:
         if retry_after is not None:
             return max(retry_after, 0.0)
         return min(self.max_seconds, self.base_seconds * 2 ** max(attempts - 1, 0))
+
+
+@dataclass
+class Outcomes:
+    """What a batch of sends came to, written back in one transaction."""
+
+    updates: list[tuple[int, dict[str, object]]] = field(default_factory=list)
+    unreachable: set[tuple[str, str]] = field(default_factory=set)
+    sent_ids: dict[str, str | None] = field(default_factory=dict)
+
+    def dead(self, row: Outbox, reason: str) -> None:
+        self.updates.append((row.id or 0, {"state": str(OutboxState.DEAD),
+                                           "last_error": reason[:500]}))
 
 
 class DeliveryWorker:
@@ -74,76 +88,99 @@ class DeliveryWorker:
             while True:
                 self._again = False
                 batch = await self._claim()
-                for row in batch:
-                    await self._deliver(row)
+                await self._deliver_batch(batch)
                 handled += len(batch)
                 if not batch and not self._again:
                     return handled
+
+    async def _deliver_batch(self, batch: list[Outbox]) -> None:
+        """Chats in parallel, each chat's messages in order (they were claimed by id)."""
+        chats: dict[tuple[str, str], list[Outbox]] = {}
+        for row in batch:
+            chats.setdefault((row.channel, row.chat_id), []).append(row)
+
+        outcomes = Outcomes()
+
+        async def one_chat(rows: list[Outbox]) -> None:
+            for row in rows:
+                await self._deliver(row, outcomes)
+
+        await asyncio.gather(*(one_chat(rows) for rows in chats.values()))
+        await self._record(outcomes)
+
+    async def _record(self, outcomes: Outcomes) -> None:
+        """What happened to a whole batch, written in one transaction."""
+        if not outcomes.updates and not outcomes.unreachable:
+            return
+        async with self.db.transaction() as tx:
+            for row_id, values in outcomes.updates:
+                await tx.execute(update(Outbox).where(col(Outbox.id) == row_id).values(**values))
+            for channel, chat_id in outcomes.unreachable:
+                await tx.execute(
+                    update(ChatIdentity)
+                    .where(col(ChatIdentity.channel) == channel,
+                           col(ChatIdentity.chat_id) == chat_id)
+                    .values(unreachable=True)
+                )
 
     async def _claim(self) -> list[Outbox]:
         async with self.db.transaction() as tx:
             return await outbox.claim_due(tx, self.clock.now(), self.worker_id, self.lease)
 
-    async def _deliver(self, row: Outbox) -> None:
+    async def _deliver(self, row: Outbox, outcomes: Outcomes) -> None:
         out = Outgoing.from_json(row.payload)
         channel = self.channels.get(row.channel)
         try:
             if channel is None:
                 raise DeliveryError(f"no channel {row.channel!r} in this process")
-            message_id = await self._send(channel, out)
+            message_id = await self._send(channel, out, outcomes)
         except RecipientUnreachable as exc:
-            await self._unreachable(row, str(exc))
+            log.warning("outbox %s: recipient on %s unreachable", row.id, row.channel)
+            outcomes.dead(row, str(exc))
+            outcomes.unreachable.add((row.channel, row.chat_id))
         except DeliveryError as exc:
-            await self._failed(row, str(exc), exc.retry_after)
+            self._failed(row, str(exc), exc.retry_after, outcomes)
         except Exception as exc:  # an adapter bug must not stop the queue
             log.exception("adapter %s failed on outbox %s", row.channel, row.id)
-            await self._failed(row, type(exc).__name__, None)
+            self._failed(row, type(exc).__name__, None, outcomes)
         else:
-            await self._sent(row, message_id)
+            outcomes.sent_ids[out.key] = message_id
+            outcomes.updates.append((row.id or 0, {
+                "state": str(OutboxState.SENT), "sent_at": self.clock.now(),
+                "platform_message_id": message_id, "claimed_until": None, "last_error": "",
+            }))
 
-    async def _send(self, channel: Channel, out: Outgoing) -> str | None:
+    async def _send(self, channel: Channel, out: Outgoing, outcomes: Outcomes) -> str | None:
         if not out.edits:
             return await channel.send(out)
-        async with self.db.transaction() as tx:
-            target = await outbox.by_key(tx, out.edits)
-        if target is None:
-            return None  # nothing to edit: the original was never queued
-        if target.platform_message_id is None:
-            if target.state == OutboxState.DEAD:
-                return None
-            raise DeliveryError("the message to edit is not delivered yet")
-        await channel.edit(out, target.platform_message_id)
-        return target.platform_message_id
+        target_id = outcomes.sent_ids.get(out.edits)  # sent earlier in this very batch
+        if target_id is None:
+            async with self.db.transaction() as tx:
+                target = await outbox.by_key(tx, out.edits)
+            if target is None:
+                return None  # nothing to edit: the original was never queued
+            if target.platform_message_id is None:
+                if target.state == OutboxState.DEAD:
+                    return None
+                raise DeliveryError("the message to edit is not delivered yet")
+            target_id = target.platform_message_id
+        await channel.edit(out, target_id)
+        return target_id
 
-    async def _sent(self, row: Outbox, message_id: str | None) -> None:
-        await self._update(row, state=str(OutboxState.SENT), sent_at=self.clock.now(),
-                           platform_message_id=message_id, claimed_until=None, last_error="")
-
-    async def _failed(self, row: Outbox, reason: str, retry_after: float | None) -> None:
+    def _failed(self, row: Outbox, reason: str, retry_after: float | None,
+                outcomes: Outcomes) -> None:
         if row.attempts >= self.policy.max_attempts:
             log.error("outbox %s to %s gave up after %s attempts: %s", row.id, row.channel,
                       row.attempts, reason)
-            await self._update(row, state=str(OutboxState.DEAD), last_error=reason[:500])
+            outcomes.dead(row, reason)
             return
         delay = self.policy.delay(row.attempts, retry_after)
         log.warning("outbox %s to %s failed (attempt %s), retry in %.0fs: %s", row.id,
                     row.channel, row.attempts, delay, reason)
-        await self._update(row, next_attempt_at=self.clock.now() + timedelta(seconds=delay),
-                           claimed_until=None, claimed_by=None, last_error=reason[:500])
-
-    async def _unreachable(self, row: Outbox, reason: str) -> None:
-        log.warning("outbox %s: recipient on %s unreachable", row.id, row.channel)
-        await self._update(row, state=str(OutboxState.DEAD), last_error=reason[:500])
-        async with self.db.transaction() as tx:
-            await tx.execute(
-                update(ChatIdentity)
-                .where(ChatIdentity.channel == row.channel, ChatIdentity.chat_id == row.chat_id)
-                .values(unreachable=True)
-            )
-
-    async def _update(self, row: Outbox, **values: object) -> None:
-        async with self.db.transaction() as tx:
-            await tx.execute(update(Outbox).where(Outbox.id == row.id).values(**values))
+        outcomes.updates.append((row.id or 0, {
+            "next_attempt_at": self.clock.now() + timedelta(seconds=delay),
+            "claimed_until": None, "claimed_by": None, "last_error": reason[:500],
+        }))
 
     async def send_direct(self, out: Outgoing) -> None:
         """Send without the outbox (the database is down): best effort, logged on failure."""

@@ -84,6 +84,9 @@ class Settings(BaseSettings):
         SecretStr(""), validation_alias=_env("TELEGRAM_WEBHOOK_SECRET")
     )
     max_photo_bytes: int = 10 * 1024 * 1024
+    # Telegram's own limit is about 30 messages/s per bot; a self-hosted Bot API server may
+    # allow more (PTB also keeps its 20-per-minute limit for group chats)
+    telegram_max_rate: float = 30
 
     # WeCom (企业微信) self-built application
     wecom_corp_id: str = Field("", validation_alias=_env("WECOM_CORP_ID"))

@@ -50,7 +50,7 @@ class TelegramAdapter:
         mode: str = "polling", webhook_path: str = "/telegram/webhook", webhook_url: str = "",
         webhook_secret: str = "", max_photo_bytes: int = 10 * 1024 * 1024,
         commands: dict[str, Sequence[tuple[str, str]]] | None = None,
-        poll_timeout: float = 10,
+        poll_timeout: float = 10, max_rate: float = 30,
     ) -> None:
         if not token:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -64,7 +64,9 @@ class TelegramAdapter:
         api = api_base_url.rstrip("/")
         builder = (ApplicationBuilder().token(token).base_url(f"{api}/bot")
                    .base_file_url(f"{api}/file/bot")
-                   .rate_limiter(AIORateLimiter(max_retries=3)))
+                   .rate_limiter(AIORateLimiter(overall_max_rate=max_rate, max_retries=3))
+                   # many chats at once; the desk's per-chat lock keeps one person's order
+                   .concurrent_updates(64).connection_pool_size(64).pool_timeout(30))
         if mode == "webhook":
             builder = builder.updater(None)
         self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
@@ -83,6 +85,7 @@ class TelegramAdapter:
             webhook_url=settings.telegram_webhook_url,
             webhook_secret=settings.telegram_webhook_secret.get_secret_value(),
             max_photo_bytes=settings.max_photo_bytes, commands=commands,
+            max_rate=settings.telegram_max_rate,
         )
 
     # --- lifecycle ---------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
@@ -26,11 +27,11 @@ from handlers.messages import Incoming, Kind, Outgoing
 from handlers.states import State
 from handlers.texts import Texts
 from storage import conversations, people
-from storage.models import Person
 from storage.uow import Database, Tx
 
 log = logging.getLogger(__name__)
 DB_FAILURES = (OperationalError, DBAPIError, PoolTimeout, OSError, ConnectionError)
+SEEN_EVERY = timedelta(minutes=5)
 
 
 class Desk:
@@ -64,10 +65,9 @@ class Desk:
             log.info("duplicate %s update %s ignored", inc.channel, inc.update_id)
             return None
         conv = await conversations.load_for_update(tx, inc.channel, inc.chat_id, inc.user_id, now)
-        ident = await people.identity(tx, inc.channel, inc.user_id)
-        person = await tx.get(Person, ident.person_id) if ident else None
-        if ident is not None:
-            ident.last_seen = now
+        ident, person = await people.identity_and_person(tx, inc.channel, inc.user_id)
+        if ident is not None and (ident.last_seen is None or now - ident.last_seen > SEEN_EVERY):
+            ident.last_seen = now  # only to pick the channel a person used last: coarse is fine
             tx.add(ident)
         return Ctx(tx=tx, now=now, config=self.config, texts=self.texts, kb=self.kb,
                    files=self.files,

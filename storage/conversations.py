@@ -20,19 +20,24 @@ async def mark_seen(tx: Tx, channel: str, update_id: str, now: datetime) -> bool
 async def load_for_update(
     tx: Tx, channel: str, chat_id: str, user_id: str, now: datetime
 ) -> Conversation:
-    """The conversation row of this person in this chat, created if new, locked for the step."""
+    """The conversation row of this person in this chat, created if new, locked for the step.
+
+    The row almost always exists: look first, insert only when missing (one statement on the
+    common path instead of two)."""
+    stmt = tx.lock(select(Conversation).where(
+        col(Conversation.channel) == channel,
+        col(Conversation.chat_id) == chat_id,
+        col(Conversation.user_id) == user_id,
+    )).execution_options(populate_existing=True)
+    rows = await tx.scalars(stmt)
+    if rows:
+        return rows[0]
     values = {
         "channel": channel, "chat_id": chat_id, "user_id": user_id, "state": "idle",
         "data": {}, "language": "", "updated_at": now,
     }
     await tx.insert_ignore(Conversation, values, ["channel", "chat_id", "user_id"])
-    stmt = select(Conversation).where(
-        col(Conversation.channel) == channel,
-        col(Conversation.chat_id) == chat_id,
-        col(Conversation.user_id) == user_id,
-    )
-    rows = await tx.scalars(tx.lock(stmt).execution_options(populate_existing=True))
-    return rows[0]
+    return (await tx.scalars(stmt))[0]
 
 
 async def for_user(tx: Tx, channel: str, user_id: str) -> list[Conversation]:

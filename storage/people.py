@@ -34,6 +34,22 @@ async def person_by_identity(tx: Tx, channel: str, external_user_id: str) -> Per
     return rows[0] if rows else None
 
 
+async def identity_and_person(
+    tx: Tx, channel: str, external_user_id: str
+) -> tuple[ChatIdentity, Person] | tuple[None, None]:
+    """Who wrote: their identity on this channel and the person, in one query."""
+    stmt = (
+        select(ChatIdentity, Person)
+        .join(Person, col(Person.id) == col(ChatIdentity.person_id))
+        .where(
+            col(ChatIdentity.channel) == channel,
+            col(ChatIdentity.external_user_id) == external_user_id,
+        )
+    )
+    row = (await tx.execute(stmt)).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
 async def identity(tx: Tx, channel: str, external_user_id: str) -> ChatIdentity | None:
     stmt = select(ChatIdentity).where(
         col(ChatIdentity.channel) == channel,

@@ -84,7 +84,9 @@ async def test_a_whole_ticket_life_by_long_polling(polling, api):
     await press(api, REPORTER, "确认提交", (ENGINEER, "【新工单】FL-000001"))
     assert heard(api, REPORTER, "已登记工单 FL-000001")()
 
-    await press(api, ENGINEER, "接单", (REPORTER, "已接下您的工单"))
+    await press(api, ENGINEER, "接单", (ENGINEER, "您已接下工单"))
+    await api.wait_for(heard(api, REPORTER, "已接下您的工单"))
+    await api.wait_for(lambda: bool(api.sent_to(ENGINEER, "editMessageText")))
     edits = api.sent_to(ENGINEER, "editMessageText")
     assert edits and edits[-1].get("reply_markup", {}).get("inline_keyboard", []) == []
     await press(api, ENGINEER, "已到现场", (REPORTER, "已到达现场"))
@@ -200,7 +202,7 @@ async def test_a_whole_ticket_life_by_webhook(settings, api, clock):
         await tap(REPORTER, "没解决，报修", (REPORTER, "影响范围"))
         await tap(REPORTER, "单个设备", (REPORTER, "请确认报修信息"))
         await tap(REPORTER, "确认提交", (ENGINEER, "【新工单】"))
-        await tap(ENGINEER, "接单", (REPORTER, "已接下您的工单"))
+        await tap(ENGINEER, "接单", (ENGINEER, "您已接下工单"))
         await tap(ENGINEER, "远程处理", (REPORTER, "远程处理"))
         await tap(ENGINEER, "已解决", (ENGINEER, "故障类型"))
         await tap(ENGINEER, "配置错误", (ENGINEER, "故障原因"))
