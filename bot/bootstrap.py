@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -103,27 +103,14 @@ class Frontline:
 
 
 def desk_config(settings: Settings) -> DeskConfig:
+    """The desk's plain values: every DeskConfig field is taken from the setting of that name."""
     sla = (SlaPolicy.load(settings.sla_policy_file, settings.timezone)
-           if settings.sla_policy_file else None)
-    return DeskConfig(
-        company_name=settings.company_name, project_name=settings.project_name,
-        service_manager=settings.service_manager, support_hotline=settings.support_hotline,
-        timezone=settings.timezone, default_language=settings.default_language,
-        max_message_chars=settings.max_message_chars, sla=sla or SlaPolicy.default(),
-        confirm_auto_hours=settings.confirm_auto_hours,
-        followup_delay_hours=settings.followup_delay_hours,
-        followup_reminder_hours=settings.followup_reminder_hours,
-        quiet_start=time.fromisoformat(settings.quiet_hours.split("-")[0]),
-        quiet_end=time.fromisoformat(settings.quiet_hours.split("-")[1]),
-        complaint_ack_hours=settings.complaint_ack_hours,
-        complaint_resolve_working_days=settings.complaint_resolve_working_days,
-        attachment_retention_days=settings.attachment_retention_days,
-        record_retention_days=settings.record_retention_days,
-        target_timeliness=settings.target_timeliness,
-        target_resolution=settings.target_resolution,
-        target_satisfaction=settings.target_satisfaction,
-        target_remote=settings.target_remote,
-    )
+           if settings.sla_policy_file else SlaPolicy.default())
+    quiet_start, quiet_end = (time.fromisoformat(t) for t in settings.quiet_hours.split("-"))
+    shared = {f.name: getattr(settings, f.name) for f in fields(DeskConfig)
+              if hasattr(settings, f.name)}
+    return DeskConfig(**{**shared, "sla": sla, "quiet_start": quiet_start,
+                         "quiet_end": quiet_end})
 
 
 def load_kb(settings: Settings) -> Any:

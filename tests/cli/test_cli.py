@@ -13,7 +13,7 @@ from bot.settings import Settings
 from handlers.clock import FakeClock
 from storage.models import Role
 from tests.conftest import Cast
-from tests.handlers.test_ticket_life import resolve
+from tests.handlers.test_ticket_life import report_uncovered_fault, resolve
 from tests.support.fakes import FakeChannel, valve_kb
 
 
@@ -35,9 +35,7 @@ def run_a_fixed_job(url: str, tmp_path: Path) -> None:
         reporter = await cast.add("r1", "李明", Role.REPORTER, site="一号园区")
         engineer = await cast.add("e1", "张工", Role.ENGINEER, skills=["valve"])
         manager = await cast.add("m1", "陈经理", Role.MANAGER)
-        await reporter.says("杀虫灯晚上不亮")  # no article covers it: a draft is offered
-        await reporter.presses("单个设备")
-        await reporter.presses("确认提交")
+        await report_uncovered_fault(reporter)  # no article covers it: a draft is offered
         await engineer.presses("接单")
         await resolve(engineer)
         await engineer.presses("保存为知识库草稿")

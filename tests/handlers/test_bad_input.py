@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError
 from handlers import jobs
 from handlers.messages import Incoming, Kind
 from storage.models import Person, Ticket, TicketEvent
-from tests.handlers.test_ticket_life import report_valve_fault
+from tests.handlers.test_ticket_life import report_valve_fault, resolve
 from tests.support.chat import labels, settle
 
 
@@ -80,11 +80,7 @@ async def test_a_second_engineer_pressing_accept_late_is_told_who_took_it(
 async def test_a_button_pressed_after_the_ticket_moved_on_is_stale(reporter, engineer):
     await report_valve_fault(reporter)
     await engineer.presses("接单")
-    await engineer.presses("已解决")
-    await engineer.presses("操作错误")
-    await engineer.says("误关了阀门")
-    await engineer.says("指导打开")
-    await engineer.says("阀门贴上标签")
+    await resolve(engineer, "操作错误", ("误关了阀门", "指导打开", "阀门贴上标签"))
     await reporter.presses("已解决")
 
     await engineer.presses("出发去现场")

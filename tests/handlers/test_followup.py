@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from storage.models import Complaint, KbDraft, Ticket, TicketEvent, TicketStatus
 from tests.handlers.test_sla_and_escalation import events, tick, ticket
-from tests.handlers.test_ticket_life import report_valve_fault, resolve
+from tests.handlers.test_ticket_life import report_uncovered_fault, report_valve_fault, resolve
 
 
 async def fixed_job(reporter, engineer) -> None:
@@ -151,9 +151,7 @@ async def test_a_complaint_about_the_service_by_command(app, reporter, manager):
 async def test_a_draft_is_offered_approved_and_found_by_the_next_search(app, clock, cast,
                                                                        reporter, engineer,
                                                                        manager):
-    await reporter.says("杀虫灯晚上不亮")  # the fake knowledge base knows only valves
-    await reporter.presses("单个设备")
-    await reporter.presses("确认提交")
+    await report_uncovered_fault(reporter)
     await engineer.presses("接单")
     await resolve(engineer)
     await engineer.presses("保存为知识库草稿")
@@ -176,9 +174,7 @@ async def test_approved_drafts_survive_a_restart(app, settings, clock, channel, 
     from bot.bootstrap import build
     from tests.support.fakes import FakeKB
 
-    await reporter.says("杀虫灯晚上不亮")
-    await reporter.presses("单个设备")
-    await reporter.presses("确认提交")
+    await report_uncovered_fault(reporter)
     await engineer.presses("接单")
     await resolve(engineer)
     await engineer.presses("保存为知识库草稿")
