@@ -141,7 +141,7 @@ async def build(
     all_channels: dict[str, Channel] = dict(channels or {})
     policy = RetryPolicy(settings.outbox_max_attempts, settings.outbox_retry_base_seconds,
                          settings.outbox_retry_max_seconds)
-    delivery = DeliveryWorker(db, clock, all_channels, policy)
+    delivery = DeliveryWorker(db, clock, all_channels, policy, on_unreachable=desk.unreachable)
     sweeper = Sweeper(db, clock, TimerRunner(desk), after=delivery.run_once)
     app = web.Application(client_max_size=1024 * 1024)
     fl = Frontline(

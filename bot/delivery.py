@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -58,11 +58,13 @@ class DeliveryWorker:
         self, db: Database, clock: Clock, channels: Mapping[str, Channel],
         policy: RetryPolicy | None = None, worker_id: str | None = None,
         lease: timedelta = timedelta(seconds=120),
+        on_unreachable: Callable[[str, str], Awaitable[None]] | None = None,
     ) -> None:
         self.db, self.clock, self.channels = db, clock, channels
         self.policy = policy or RetryPolicy()
         self.worker_id = worker_id or f"{socket.gethostname()}:{id(self):x}"
         self.lease = lease
+        self.on_unreachable = on_unreachable
         self._lock = asyncio.Lock()
         self._again = False
         self._tasks: set[asyncio.Task[None]] = set()
@@ -122,6 +124,9 @@ class DeliveryWorker:
                            col(ChatIdentity.chat_id) == chat_id)
                     .values(unreachable=True)
                 )
+        for channel, chat_id in outcomes.unreachable:
+            if self.on_unreachable is not None:
+                await self.on_unreachable(channel, chat_id)
 
     async def _claim(self) -> list[Outbox]:
         async with self.db.transaction() as tx:

@@ -107,6 +107,13 @@ class Desk:
                       kb=self.kb, files=self.files, origin=origin)
             await job(ctx)
 
+    async def unreachable(self, channel: str, chat_id: str) -> None:
+        """A platform said this chat blocked us: the jobs go on; their managers must know."""
+        from handlers import reachability
+
+        await self.run_job(f"unreachable:{channel}:{chat_id}:{self.clock.now():%Y%m%d%H%M}",
+                           lambda ctx: reachability.lost(ctx, channel, chat_id))
+
     def _direct(self, inc: Incoming, key: str) -> Outgoing:
         text = self.texts(None, key, hotline=self.config.support_hotline)
         return Outgoing(channel=inc.channel, chat_id=inc.chat_id, text=text,

@@ -114,3 +114,15 @@ async def test_timers_that_came_due_while_down_fire_once_at_start(settings, cloc
         breaches = await tx.scalars(select(TicketEvent).where(TicketEvent.kind == "sla_breached"))
     await fl2.db.dispose()
     assert len(breaches) == 2
+
+
+async def test_an_assignee_who_blocked_the_bot_is_reported_to_the_manager(
+    app, channel, reporter, engineer, manager
+):
+    await report_valve_fault(reporter)
+    await engineer.presses("接单")
+    channel.blocked.add("e1")
+    await reporter.says("催单")
+    await settle(app)
+    assert manager.heard("负责人无法联系") and manager.heard("张工")
+    assert "FL-000001" in manager.last().text
