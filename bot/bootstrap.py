@@ -24,6 +24,7 @@ from handlers import drafts
 from handlers.clock import Clock, SystemClock
 from handlers.config import DeskConfig
 from handlers.dispatch import Desk, TimerRunner
+from handlers.flood import FloodGuard
 from handlers.messages import Incoming
 from handlers.sla import SlaPolicy
 from handlers.texts import Texts
@@ -137,7 +138,8 @@ async def build(
     db = Database(make_engine(settings.database_url))
     kb = kb if kb is not None else await asyncio.to_thread(load_kb, settings)
     files = FileStore(settings.files_dir, settings.max_photo_bytes)
-    desk = Desk(db, clock, config, texts, kb, files)
+    desk = Desk(db, clock, config, texts, kb, files,
+                FloodGuard(settings.flood_rate_per_second, settings.flood_burst))
     all_channels: dict[str, Channel] = dict(channels or {})
     policy = RetryPolicy(settings.outbox_max_attempts, settings.outbox_retry_base_seconds,
                          settings.outbox_retry_max_seconds)

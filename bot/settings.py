@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     attachment_retention_days: int = 30
     record_retention_days: int = 5 * 365
     max_message_chars: int = 2000
+    flood_rate_per_second: float = 1.0  # per person, after a burst of flood_burst messages
+    flood_burst: int = 20
     sweep_interval_seconds: float = 2.0  # worst-case timer lag = this + one sweep
     outbox_max_attempts: int = 8
     outbox_retry_base_seconds: float = 2.0

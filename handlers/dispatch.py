@@ -22,6 +22,7 @@ from handlers.clock import Clock
 from handlers.config import DeskConfig
 from handlers.context import Ctx
 from handlers.errors import DeskError
+from handlers.flood import FloodGuard
 from handlers.locks import KeyedLocks
 from handlers.messages import Incoming, Kind, Outgoing
 from handlers.states import State
@@ -37,14 +38,19 @@ SEEN_EVERY = timedelta(minutes=5)
 class Desk:
     def __init__(
         self, db: Database, clock: Clock, config: DeskConfig, texts: Texts, kb: Any = None,
-        files: Any = None,
+        files: Any = None, flood: FloodGuard | None = None,
     ) -> None:
         self.db, self.clock, self.config, self.texts, self.kb = db, clock, config, texts, kb
         self.files = files
         self.locks = KeyedLocks()
+        self.flood = flood or FloodGuard()
 
     async def handle(self, inc: Incoming) -> list[Outgoing]:
         """Handle one update. Returns replies to send directly (only when the DB failed)."""
+        verdict = self.flood.check((inc.channel, inc.user_id))
+        if verdict != "ok":
+            log.warning("flood from %s user %s: %s", inc.channel, inc.user_id, verdict)
+            return [self._direct(inc, "error.too_fast")] if verdict == "warn" else []
         async with self.locks.hold((inc.channel, inc.chat_id, inc.user_id)):
             try:
                 await self._step(inc)

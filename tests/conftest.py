@@ -55,6 +55,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         company_name="荔枝智慧果园", project_name="智慧果园运维服务",
         service_manager="陈经理", support_hotline="400-800-1234",
         outbox_retry_base_seconds=1.0,
+        flood_burst=100_000,  # flows send many messages fast; tests/handlers/test_flood.py
     )
 
 

@@ -43,7 +43,8 @@ class DeskMachine(RuleBasedStateMachine):
 
     async def _start(self) -> None:
         url = f"sqlite+aiosqlite:///{Path(self.tmp.name) / 'fuzz.db'}"
-        s = Settings(database_url=url, channels="", files_dir=Path(self.tmp.name) / "files")
+        s = Settings(database_url=url, channels="", files_dir=Path(self.tmp.name) / "files",
+                     flood_burst=100_000)
         self.fl = await build(s, clock=self.clock, channels={"fake": self.channel},
                               kb=valve_kb())
         await self.fl.start(schedule=False)
