@@ -93,13 +93,23 @@ class Frontline:
             await self.sweeper.run_once()  # timers missed while down fire now, once
 
     async def stop(self) -> None:
+        """Graceful: stop taking updates, let current ones finish, flush the outbox."""
         self.scheduler.stop()
+        for adapter in self.adapters.values():
+            stop_receiving = getattr(adapter, "stop_receiving", None)  # e.g. long polling
+            if stop_receiving is not None:
+                await stop_receiving()
+        await self.desk.quiesce()
+        await self.delivery.drain()
+        try:
+            await self.delivery.run_once()  # what the last steps queued goes out now
+        except Exception:
+            log.exception("outbox flush at shutdown failed; it is sent at the next start")
         for adapter in self.adapters.values():
             try:
                 await adapter.stop()
             except Exception:
                 log.exception("adapter %s did not stop cleanly", adapter.name)
-        await self.delivery.drain()
         await self.db.dispose()
 
 

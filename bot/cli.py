@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import logs
 from bot.bootstrap import Frontline, build
 from bot.settings import Settings
 from storage import migrate, people, tickets
@@ -64,8 +65,8 @@ async def serve(fl: Frontline) -> None:
         await stop.wait()
     finally:
         pid_file.unlink(missing_ok=True)  # noqa: ASYNC240
-    log.info("shutting down")
-    await runner.cleanup()
+    log.info("shutting down: no new updates; finishing current ones and the outbox")
+    await runner.cleanup()  # the web app (web chat, webhooks) stops taking requests
     await fl.stop()
 
 
@@ -95,6 +96,30 @@ async def cmd_db_upgrade(args: argparse.Namespace) -> int:
     await migrate.upgrade(engine)
     print(f"database at revision {await migrate.current(engine)}")
     await engine.dispose()
+    return 0
+
+
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    from storage import backup
+
+    try:
+        backup.backup(Settings().database_url, Path(args.dest))
+    except (RuntimeError, ValueError, OSError) as exc:
+        print(f"backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup written to {args.dest}")
+    return 0
+
+
+def cmd_db_restore(args: argparse.Namespace) -> int:
+    from storage import backup
+
+    try:
+        backup.restore(Settings().database_url, Path(args.src))
+    except (RuntimeError, ValueError, OSError) as exc:
+        print(f"restore failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"restored from {args.src}; start the bot again")
     return 0
 
 
@@ -299,6 +324,12 @@ def parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+    backup = db.add_parser("backup", help="SQLite online backup, or pg_dump for PostgreSQL")
+    backup.add_argument("dest")
+    backup.set_defaults(func=cmd_db_backup)
+    restore = db.add_parser("restore", help="restore a backup (stop the bot first)")
+    restore.add_argument("src")
+    restore.set_defaults(func=cmd_db_restore)
 
     from bot import report_cli
 
@@ -360,11 +391,8 @@ def _kb_commands(sub: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    for noisy in ("alembic", "apscheduler", "aiohttp.access"):  # a line every tick or request
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    settings = Settings()
+    logs.configure(settings.log_format, settings.log_level)
     args = parser().parse_args(argv)
     return int(args.func(args) or 0)
 

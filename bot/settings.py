@@ -22,6 +22,10 @@ class Settings(BaseSettings):
         env_prefix="FRONTLINE_", env_file=".env", extra="ignore", populate_by_name=True
     )
 
+    # operations
+    log_format: str = "text"  # text | json
+    log_level: str = "INFO"
+
     # storage
     database_url: str = "sqlite+aiosqlite:///./frontline.db"
     files_dir: Path = Path("./data/files")

@@ -117,9 +117,13 @@ class TelegramAdapter:
             code = None if lang == "zh" else lang  # Chinese is the default menu
             await self.app.bot.set_my_commands(menu, language_code=code)
 
-    async def stop(self) -> None:
+    async def stop_receiving(self) -> None:
+        """Shutdown, first step: no new updates; the bot can still send the final flush."""
         if self.app.updater is not None and self.app.updater.running:
             await self.app.updater.stop()
+
+    async def stop(self) -> None:
+        await self.stop_receiving()
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()

@@ -9,6 +9,7 @@ unreachable too); any other exception is logged with ids and answered, never re-
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -44,9 +45,28 @@ class Desk:
         self.files = files
         self.locks = KeyedLocks()
         self.flood = flood or FloodGuard()
+        self._busy, self._idle = 0, asyncio.Event()
+        self._idle.set()
+
+    async def quiesce(self, limit: float = 30.0) -> None:
+        """Wait (up to `limit` seconds) until no update is being handled (shutdown)."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), limit)
+        except TimeoutError:
+            log.warning("shutdown: %s updates still running after %ss", self._busy, limit)
 
     async def handle(self, inc: Incoming) -> list[Outgoing]:
         """Handle one update. Returns replies to send directly (only when the DB failed)."""
+        self._busy += 1
+        self._idle.clear()
+        try:
+            return await self._handle(inc)
+        finally:
+            self._busy -= 1
+            if not self._busy:
+                self._idle.set()
+
+    async def _handle(self, inc: Incoming) -> list[Outgoing]:
         verdict = self.flood.check((inc.channel, inc.user_id))
         if verdict != "ok":
             log.warning("flood from %s user %s: %s", inc.channel, inc.user_id, verdict)
