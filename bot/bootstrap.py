@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -153,8 +153,10 @@ async def build(
     all_channels: dict[str, Channel] = dict(channels or {})
     policy = RetryPolicy(settings.outbox_max_attempts, settings.outbox_retry_base_seconds,
                          settings.outbox_retry_max_seconds)
-    delivery = DeliveryWorker(db, clock, all_channels, policy, on_unreachable=desk.unreachable)
-    sweeper = Sweeper(db, clock, TimerRunner(desk), after=delivery.run_once)
+    lease = timedelta(seconds=settings.claim_lease_seconds)
+    delivery = DeliveryWorker(db, clock, all_channels, policy, on_unreachable=desk.unreachable,
+                              lease=lease)
+    sweeper = Sweeper(db, clock, TimerRunner(desk), after=delivery.run_once, lease=lease)
     app = web.Application(client_max_size=1024 * 1024)
     fl = Frontline(
         settings=settings, clock=clock, db=db, desk=desk, delivery=delivery, sweeper=sweeper,

@@ -42,7 +42,8 @@ class RetryPolicy:
 
 @dataclass
 class Outcomes:
-    """What a batch of sends came to, written back in one transaction."""
+    """What a send came to, written back in one transaction (sent_ids: shared by the batch,
+    so an edit can follow its message within the same batch)."""
 
     updates: list[tuple[int, dict[str, object]]] = field(default_factory=list)
     unreachable: set[tuple[str, str]] = field(default_factory=set)
@@ -101,14 +102,17 @@ class DeliveryWorker:
         for row in batch:
             chats.setdefault((row.channel, row.chat_id), []).append(row)
 
-        outcomes = Outcomes()
+        sent_ids: dict[str, str | None] = {}
 
         async def one_chat(rows: list[Outbox]) -> None:
             for row in rows:
+                # Recorded right after each send: a crash between the two is the only way a
+                # message goes out twice (at-least-once), so that window is kept small.
+                outcomes = Outcomes(sent_ids=sent_ids)
                 await self._deliver(row, outcomes)
+                await self._record(outcomes)
 
         await asyncio.gather(*(one_chat(rows) for rows in chats.values()))
-        await self._record(outcomes)
 
     async def _record(self, outcomes: Outcomes) -> None:
         """What happened to a whole batch, written in one transaction."""

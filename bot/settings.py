@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     flood_rate_per_second: float = 1.0  # per person, after a burst of flood_burst messages
     flood_burst: int = 20
     sweep_interval_seconds: float = 2.0  # worst-case timer lag = this + one sweep
+    claim_lease_seconds: float = 120  # a replica that died mid-work is taken over after this
     outbox_max_attempts: int = 8
     outbox_retry_base_seconds: float = 2.0
     outbox_retry_max_seconds: float = 600.0
