@@ -216,3 +216,17 @@ async def test_a_whole_ticket_life_by_webhook(settings, api, clock):
     finally:
         await client.close()
         await fl.stop()
+
+
+async def test_the_platform_failing_for_a_while_delays_but_loses_nothing(polling, api, clock):
+    for _ in range(3):
+        api.fail_next("sendMessage", 500, description="Internal Server Error")
+    api.say(REPORTER, "李明", "/help")
+    await api.wait_for(lambda: [c.method for c in api.calls].count("sendMessage:failed") >= 1)
+    for _ in range(10):  # the outbox retries with back-off on the desk's clock
+        if heard(api, REPORTER, "热线")():
+            break
+        clock.advance(seconds=30)
+        await polling.delivery.run_once()
+    assert heard(api, REPORTER, "热线")()
+    assert len(api.texts_to(REPORTER)) == 1
