@@ -17,15 +17,14 @@ import warnings
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-
-from matplotlib import font_manager, rc_context
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from typing import TYPE_CHECKING
 
 from handlers.reporting.figures import PRIORITIES, Figures
 from handlers.reporting.rates import Rate
 from handlers.reporting.render import Labels
+
+if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn: it costs ~40 MB and 0.2 s
+    from matplotlib.axes import Axes
 
 _DRAWING = threading.Lock()
 
@@ -43,8 +42,14 @@ def _weekly(ax: Axes, fig: Figures, lb: Labels) -> None:
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     ax.set_xlabel(lb("chart_week"))
     ax.set_ylabel(lb("chart_count"))
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(_integer_ticks())
     ax.legend()
+
+
+def _integer_ticks():  # type: ignore[no-untyped-def]
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True)
 
 
 def _pct(rate: Rate) -> float:
@@ -65,7 +70,7 @@ def _sla(ax: Axes, fig: Figures, lb: Labels) -> None:
 
 def _satisfaction(ax: Axes, fig: Figures, lb: Labels) -> None:
     ax.bar([str(s) for s in fig.scores], list(fig.scores.values()), color="tab:green")
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(_integer_ticks())
     ax.set_xlabel(lb("scores"))
     ax.set_ylabel(lb("chart_count"))
 
@@ -73,7 +78,7 @@ def _satisfaction(ax: Axes, fig: Figures, lb: Labels) -> None:
 def _fault_types(ax: Axes, fig: Figures, lb: Labels) -> None:
     names = [lb.name("fault_type", k) for k in fig.by_fault_type]
     ax.barh(names or ["-"], list(fig.by_fault_type.values()) or [0], color="tab:orange")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(_integer_ticks())
     ax.set_xlabel(lb("chart_count"))
 
 
@@ -84,6 +89,8 @@ DRAW: dict[str, Callable[[Axes, Figures, Labels], None]] = {
 
 @functools.cache
 def has_cjk_font() -> bool:
+    from matplotlib import font_manager
+
     installed = {f.name for f in font_manager.fontManager.ttflist}
     return any(name in installed for name in CJK_FONTS[:-1])
 
@@ -96,6 +103,9 @@ def readable(lb: Labels) -> Labels:
 def png(fig: Figures, lb: Labels, name: str) -> bytes:
     """One chart as PNG bytes (blocking: call through `png_async` from the event loop)."""
     lb = readable(lb)
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(7, 4), dpi=100)
     ax = figure.add_subplot()
     # rcParams and warning filters are process-global: one drawing at a time.

@@ -9,29 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import itertools
-import os
-import signal
-import socket
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp import web
 
-from storage import migrate, people
 from storage.engine import make_engine
-from storage.models import Role
-from storage.uow import Database
 from tests.conftest import PG_URL, _clean_postgres
 from tests.fakes.telegram_api import FakeBotApi
+from tests.support.cluster import SECRET, Cluster, forwarder, seed, wait_healthy
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="needs FRONTLINE_TEST_DATABASE_URL")
 REPORTERS, REPLICAS = 12, 3
-SECRET = "replica-secret"
 POLICY = """
 name = "fast"
 [priority.P1]
@@ -53,107 +43,14 @@ ack_timeout_minutes = 0.05
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def seed() -> None:
-    await _clean_postgres(PG_URL)
-    db = Database(make_engine(PG_URL))
-    await migrate.upgrade(db.engine)
-    from handlers.clock import SystemClock
-
-    async with db.transaction() as tx:
-        now = SystemClock().now()
-        for r in range(REPORTERS):
-            await people.add_person(tx, name=f"r{r}", role=Role.REPORTER, now=now,
-                                    identities={"telegram": str(5000 + r)})
-        for e, skills in ((1, ["valve"]), (2, [])):
-            await people.add_person(tx, name=f"e{e}", role=Role.ENGINEER, now=now,
-                                    skills=skills, identities={"telegram": str(7000 + e)})
-    await db.dispose()
-
-
-async def forwarder(backends: list[str]) -> tuple[web.AppRunner, str]:
-    """The test's own round-robin load balancer on loopback."""
-    turn = itertools.cycle(backends)
-    session = aiohttp.ClientSession()
-
-    async def forward(request: web.Request) -> web.Response:
-        headers = {k: v for k, v in request.headers.items()
-                   if k.lower().startswith(("content-type", "x-tele"))}
-        try:
-            async with session.post(f"{next(turn)}{request.path}", data=await request.read(),
-                                    headers=headers) as r:
-                return web.Response(status=r.status, body=await r.read())
-        except aiohttp.ClientError:  # a dead replica: the platform will retry
-            return web.Response(status=502)
-
-    app = web.Application()
-    app.router.add_post("/{tail:.*}", forward)
-    app.on_cleanup.append(lambda _: session.close())
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    return runner, f"http://127.0.0.1:{port}"
-
-
-class Cluster:
-    """The replicas as child processes, each on its own port, all on one PostgreSQL."""
-
-    def __init__(self, api_url: str, token: str, tmp_path: Path) -> None:
-        self.tmp = tmp_path
-        (tmp_path / "policy.toml").write_text(POLICY)
-        self.ports = [free_port() for _ in range(REPLICAS)]
-        self.backends = [f"http://127.0.0.1:{p}" for p in self.ports]
-        self.env = {**os.environ, "FRONTLINE_DATABASE_URL": PG_URL,
-                    "FRONTLINE_CHANNELS": "telegram", "FRONTLINE_TELEGRAM_MODE": "webhook",
-                    "TELEGRAM_API_BASE_URL": api_url, "TELEGRAM_BOT_TOKEN": token,
-                    "TELEGRAM_WEBHOOK_SECRET": SECRET,
-                    "FRONTLINE_FILES_DIR": str(tmp_path / "files"),
-                    "FRONTLINE_SWEEP_INTERVAL_SECONDS": "0.5",
-                    "FRONTLINE_CLAIM_LEASE_SECONDS": "3",
-                    "FRONTLINE_SLA_POLICY_FILE": str(tmp_path / "policy.toml"),
-                    "FRONTLINE_SLA_DIGEST_TIME": "", "FRONTLINE_WEEKLY_REPORT_CRON": "",
-                    "FRONTLINE_TELEGRAM_MAX_RATE": "10000"}
-        self.procs: list[subprocess.Popen[bytes] | None] = [None] * REPLICAS
-
-    def start(self, i: int) -> None:
-        env = {**self.env, "FRONTLINE_PORT": str(self.ports[i]),
-               "FRONTLINE_PID_FILE": str(self.tmp / f"{i}.pid")}
-        log = (self.tmp / f"replica{i}.log").open("a")
-        self.procs[i] = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run"], cwd=Path(__file__).parents[2], env=env,
-            stdout=log, stderr=subprocess.STDOUT)
-
-    def kill(self, i: int) -> None:
-        proc = self.procs[i]
-        assert proc is not None
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
-
-    def stop_all(self) -> None:
-        for p in self.procs:
-            if p is not None and p.poll() is None:
-                p.terminate()
-        for p in self.procs:
-            if p is None:
-                continue
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-
-
 @pytest.fixture
 async def cluster(tmp_path: Path) -> AsyncIterator[tuple[FakeBotApi, str, Cluster]]:
     api = FakeBotApi()
     api_url = await api.start()
-    await seed()
-    c = Cluster(api_url, api.token, tmp_path)
+    await _clean_postgres(PG_URL)
+    await seed(PG_URL, REPORTERS)
+    c = Cluster(api_url, api.token, tmp_path, url=PG_URL, replicas=REPLICAS, policy=POLICY,
+                FRONTLINE_CLAIM_LEASE_SECONDS="3")
     for i in range(REPLICAS):
         c.start(i)
     await wait_healthy(c.backends, [p for p in c.procs if p], tmp_path)
@@ -164,25 +61,6 @@ async def cluster(tmp_path: Path) -> AsyncIterator[tuple[FakeBotApi, str, Cluste
         await runner.cleanup()
         c.stop_all()
         await api.close()
-
-
-async def wait_healthy(backends: list[str], procs: list, tmp_path: Path) -> None:  # type: ignore[type-arg]
-    async with aiohttp.ClientSession() as s:
-        for _ in range(240):
-            up = 0
-            for url in backends:
-                try:
-                    async with s.get(f"{url}/healthz") as r:
-                        up += r.status in (200, 503)
-                except aiohttp.ClientError:
-                    pass
-            if up == len(backends):
-                return
-            if any(p.poll() is not None for p in procs):
-                break
-            await asyncio.sleep(0.25)
-    logs = "\n".join((tmp_path / f"replica{i}.log").read_text()[-1500:] for i in range(REPLICAS))
-    raise AssertionError(f"replicas did not come up:\n{logs}")
 
 
 async def settled(within: float = 60) -> None:

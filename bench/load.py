@@ -1,0 +1,144 @@
+"""Load: many reporters writing through webhooks to 1 or 3 replicas; nothing lost or doubled.
+
+    .venv/bin/python bench/load.py [--reporters 1000] [--messages 20000] [--rate 200]
+        [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/frontline_bench]
+
+For each setup (1 replica on SQLite; 1 and 3 on PostgreSQL when --postgres is given — its
+public schema is dropped), `frontline run` processes take Telegram webhook traffic through a
+round-robin forwarder from a fake Bot API server. Messages (`/status`, a full desk step each)
+are posted at --rate per second; time-to-reply is from the webhook POST to the reply reaching
+the fake server. Prints throughput, p50/p99, errors, lost and doubled replies, peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).parents[1]))
+
+from storage.engine import make_engine
+from tests.fakes.telegram_api import FakeBotApi
+from tests.support.cluster import SECRET, Cluster, forwarder, seed, wait_healthy
+
+
+class Timed(FakeBotApi):
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.replied: dict[int, list[float]] = {}
+
+    async def _m_sendMessage(self, p):  # type: ignore[no-untyped-def,override]
+        self.replied.setdefault(int(p["chat_id"]), []).append(time.perf_counter())
+        return await super()._m_sendMessage(p)
+
+
+async def fresh(url: str) -> None:
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def post_all(api: Timed, lb: str, reporters: int, messages: int, rate: float,
+                   sent: dict[int, list[float]]) -> int:
+    errors = 0
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=400)) as s:
+        async def post(chat: int) -> None:
+            nonlocal errors
+            update = api.say(chat, "r", "/status")
+            api.updates.clear()  # webhook mode: nobody polls
+            sent.setdefault(chat, []).append(time.perf_counter())
+            try:
+                async with s.post(f"{lb}/telegram/webhook", json=update, headers=headers) as r:
+                    errors += r.status != 200
+            except aiohttp.ClientError:
+                errors += 1
+
+        start, tasks = time.perf_counter(), []
+        for i in range(messages):
+            tasks.append(asyncio.create_task(post(5000 + i % reporters)))
+            await asyncio.sleep(max(0.0, start + (i + 1) / rate - time.perf_counter()))
+        await asyncio.gather(*tasks)
+    return errors
+
+
+async def run(url: str, replicas: int, reporters: int, messages: int, rate: float,
+              tmp: Path) -> dict[str, float]:
+    api = Timed()
+    api_url = await api.start()
+    await fresh(url)
+    await seed(url, reporters)
+    cluster = Cluster(api_url, api.token, tmp, url=url, replicas=replicas,
+                      FRONTLINE_FLOOD_BURST="1000", FRONTLINE_LOG_LEVEL="WARNING")
+    for i in range(replicas):
+        cluster.start(i)
+    await wait_healthy(cluster.backends, [p for p in cluster.procs if p], tmp)
+    runner, lb = await forwarder(cluster.backends)
+    sent: dict[int, list[float]] = {}
+    try:
+        start = time.perf_counter()
+        errors = await post_all(api, lb, reporters, messages, rate, sent)
+        got = lambda: sum(len(v) for v in api.replied.values())  # noqa: E731
+        try:
+            await api.wait_for(lambda: got() >= messages, within=300)
+        except AssertionError:
+            pass  # counted as lost below
+        elapsed = time.perf_counter() - start
+        rss = max(peak_rss_mb(p.pid) for p in cluster.procs if p)
+    finally:
+        await runner.cleanup()
+        cluster.stop_all()
+        await api.close()
+    latencies = sorted((reply - at) * 1000 for chat, times in sent.items()
+                       for at, reply in zip(times, api.replied.get(chat, []), strict=False))
+    per_chat = [(len(times), len(api.replied.get(chat, []))) for chat, times in sent.items()]
+    return {"rate": messages / elapsed, "p50": statistics.median(latencies),
+            "p99": latencies[int(len(latencies) * 0.99) - 1], "errors": errors,
+            "lost": sum(max(0, want - got) for want, got in per_chat),
+            "doubled": sum(max(0, got - want) for want, got in per_chat), "rss": rss}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reporters", type=int, default=1000)
+    ap.add_argument("--messages", type=int, default=20_000)
+    ap.add_argument("--rate", type=float, default=200)
+    ap.add_argument("--postgres", default="")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        setups = [("1 replica, SQLite", f"sqlite+aiosqlite:///{Path(tmp) / 'load.db'}", 1)]
+        if args.postgres:
+            setups += [("1 replica, PostgreSQL", args.postgres, 1),
+                       ("3 replicas, PostgreSQL", args.postgres, 3)]
+        print(f"{datetime.now(UTC):%Y-%m-%d} {args.reporters} reporters, {args.messages} "
+              f"messages at {args.rate:g}/s")
+        for i, (name, url, n) in enumerate(setups):
+            work = Path(tmp) / f"run{i}"
+            work.mkdir()
+            r = asyncio.run(run(url, n, args.reporters, args.messages, args.rate, work))
+            print(f"{name:<24} {r['rate']:6.1f} msg/s  p50 {r['p50']:7.1f} ms  "
+                  f"p99 {r['p99']:8.1f} ms  errors {r['errors']:.0f}  lost {r['lost']:.0f}  "
+                  f"doubled {r['doubled']:.0f}  peak RSS {r['rss']:.0f} MB", flush=True)
+
+
+if __name__ == "__main__":
+    main()
