@@ -100,26 +100,22 @@ async def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_db_backup(args: argparse.Namespace) -> int:
-    from storage import backup
-
-    try:
-        backup.backup(Settings().database_url, Path(args.dest))
-    except (RuntimeError, ValueError, OSError) as exc:
-        print(f"backup failed: {exc}", file=sys.stderr)
-        return 1
-    print(f"backup written to {args.dest}")
-    return 0
+    return _backup_step("backup", Path(args.dest), f"backup written to {args.dest}")
 
 
 def cmd_db_restore(args: argparse.Namespace) -> int:
+    return _backup_step("restore", Path(args.src), f"restored from {args.src}; start the bot")
+
+
+def _backup_step(action: str, path: Path, done: str) -> int:
     from storage import backup
 
     try:
-        backup.restore(Settings().database_url, Path(args.src))
+        getattr(backup, action)(Settings().database_url, path)
     except (RuntimeError, ValueError, OSError) as exc:
-        print(f"restore failed: {exc}", file=sys.stderr)
+        print(f"{action} failed: {exc}", file=sys.stderr)
         return 1
-    print(f"restored from {args.src}; start the bot again")
+    print(done)
     return 0
 
 

@@ -137,6 +137,11 @@ class DeliveryWorker:
             return await outbox.claim_due(tx, self.clock.now(), self.worker_id, self.lease)
 
     async def _deliver(self, row: Outbox, outcomes: Outcomes) -> None:
+        if row.claimed_until is not None and self.clock.now() >= row.claimed_until:
+            # Our lease ran out while earlier sends were slow: another replica may have
+            # claimed this row by now, and sending it too would deliver it twice.
+            log.warning("outbox %s: lease expired before sending; left to the next claim", row.id)
+            return
         out = Outgoing.from_json(row.payload)
         channel = self.channels.get(row.channel)
         try:

@@ -214,6 +214,8 @@ class TimerRunner:
         timer = await tx.get(Timer, timer_id)
         if timer is None or timer.state != TimerState.PENDING or timer.claimed_by != worker:
             return 0  # cancelled, done, or taken over by another replica meanwhile
+        if timer.claimed_until is not None and d.clock.now() >= timer.claimed_until:
+            return 0  # our lease ran out: another replica may be firing it now
         now = d.clock.now()
         ctx = Ctx(tx=tx, now=now, config=d.config, texts=d.texts, kb=d.kb, files=d.files,
                   origin=f"timer:{timer.key}:{timer.due_at.timestamp():.0f}")

@@ -50,7 +50,7 @@ async def cluster(tmp_path: Path) -> AsyncIterator[tuple[FakeBotApi, str, Cluste
     await _clean_postgres(PG_URL)
     await seed(PG_URL, REPORTERS)
     c = Cluster(api_url, api.token, tmp_path, url=PG_URL, replicas=REPLICAS, policy=POLICY,
-                FRONTLINE_CLAIM_LEASE_SECONDS="3")
+                FRONTLINE_CLAIM_LEASE_SECONDS="3")  # a killed replica's claims, taken over fast
     for i in range(REPLICAS):
         c.start(i)
     await wait_healthy(c.backends, [p for p in c.procs if p], tmp_path)

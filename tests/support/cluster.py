@@ -85,7 +85,6 @@ class Cluster:
                     "TELEGRAM_WEBHOOK_SECRET": SECRET,
                     "FRONTLINE_FILES_DIR": str(tmp_path / "files"),
                     "FRONTLINE_SWEEP_INTERVAL_SECONDS": "0.5",
-                    "FRONTLINE_CLAIM_LEASE_SECONDS": "3",
                     "FRONTLINE_SLA_DIGEST_TIME": "", "FRONTLINE_WEEKLY_REPORT_CRON": "",
                     "FRONTLINE_TELEGRAM_MAX_RATE": "10000", **extra_env}
         if policy:
