@@ -12,6 +12,7 @@ someone else by editing the cookie.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -33,6 +34,7 @@ STATIC = Path(__file__).parent / "static"
 COOKIE = "frontline_web"
 MAX_FRAME = 64 * 1024
 HEARTBEAT = 25.0
+SEND_TIMEOUT = 5.0  # seconds one tab may take to accept a frame
 
 
 @dataclass(frozen=True)
@@ -101,11 +103,27 @@ class WebChat:
                                        "text": body["text"], "buttons": body["buttons"]})
 
     async def _push(self, chat_id: str, payload: dict[str, Any]) -> None:
-        for ws in list(self._sockets.get(chat_id, ())):
-            try:
-                await ws.send_json(payload)
-            except (ConnectionError, RuntimeError):  # a tab that died: the others still get it
-                self._sockets[chat_id].discard(ws)
+        # All tabs at once, each with a deadline: a dead or stalled tab must not hold up the
+        # others (nor the delivery worker); the message stays in history for its next connect.
+        tabs = list(self._sockets.get(chat_id, ()))
+        await asyncio.gather(*(self._push_one(chat_id, ws, payload) for ws in tabs))
+
+    async def _push_one(self, chat_id: str, ws: web.WebSocketResponse,
+                        payload: dict[str, Any]) -> None:
+        try:
+            await asyncio.wait_for(ws.send_json(payload), SEND_TIMEOUT)
+        except (ConnectionError, RuntimeError, TimeoutError):
+            log.info("web chat tab of %s dropped", chat_id)
+            self._forget(chat_id, ws)
+            with contextlib.suppress(ConnectionError, RuntimeError, TimeoutError):
+                await asyncio.wait_for(ws.close(code=1011, message=b"send failed"), 1.0)
+
+    def _forget(self, chat_id: str, ws: web.WebSocketResponse) -> None:
+        tabs = self._sockets.get(chat_id)
+        if tabs is not None:
+            tabs.discard(ws)
+            if not tabs:  # no empty sets piling up for people who came and went
+                del self._sockets[chat_id]
 
     # --- Routes (thin: translate and hand over) ----------------------------------------
     async def _index(self, request: web.Request) -> web.StreamResponse:
@@ -135,7 +153,7 @@ class WebChat:
         try:
             await self._session(ws, user_id)
         finally:
-            self._sockets[user_id].discard(ws)
+            self._forget(user_id, ws)
         return ws
 
     async def _session(self, ws: web.WebSocketResponse, user_id: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -156,3 +157,39 @@ async def test_outside_demo_mode_each_browser_gets_a_signed_identity():
     finally:
         await chat.stop()
         await client.close()
+
+
+class DeadTab:
+    """A socket whose peer vanished: every send fails."""
+
+    closed = False
+
+    async def send_json(self, payload: object) -> None:
+        raise ConnectionResetError("gone")
+
+    async def close(self, **_: object) -> bool:
+        self.closed = True
+        return True
+
+
+async def test_a_dead_tab_is_dropped_and_the_other_tabs_still_get_the_message(demo):
+    client, chat, _ = demo
+    async with client.ws_connect("/ws?user=demo-reporter") as live:
+        await next_json(live, "history")
+        dead = DeadTab()
+        chat._sockets["demo-reporter"].add(dead)  # type: ignore[arg-type]
+        assert await chat.send(Outgoing("web", "demo-reporter", "照常送达", "k1")) == "k1"
+        assert (await next_json(live, "message"))["text"] == "照常送达"
+        assert dead not in chat._sockets["demo-reporter"] and dead.closed
+
+
+async def test_a_tab_that_closes_leaves_no_trace_in_the_hub(demo):
+    client, chat, _ = demo
+    async with client.ws_connect("/ws?user=demo-reporter") as ws:
+        await next_json(ws, "history")
+        assert "(1 tabs)" in chat.status()
+    for _ in range(50):  # the server notices the close a moment later
+        if "demo-reporter" not in chat._sockets:
+            break
+        await asyncio.sleep(0.02)
+    assert "demo-reporter" not in chat._sockets and "(0 tabs)" in chat.status()

@@ -27,11 +27,14 @@ def demo_server(tmp_path: Path) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "FRONTLINE_FILES_DIR": str(tmp_path / "files")}
     env.pop("FRONTLINE_DATABASE_URL", None)
+    # Output goes to a file, not a pipe: nobody reads a pipe while the test runs, and a full
+    # one would freeze the demo mid-test.
+    log_path = tmp_path / "demo.log"
+    log_file = log_path.open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "demo", "--host", "127.0.0.1", "--port", str(port),
          "--db", str(tmp_path / "demo.db")],
-        cwd=Path(__file__).parents[2], env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
+        cwd=Path(__file__).parents[2], env=env, stdout=log_file, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -43,8 +46,7 @@ def demo_server(tmp_path: Path) -> Iterator[str]:
                         break
             except OSError:
                 if proc.poll() is not None:
-                    output = proc.stdout.read() if proc.stdout else "demo died"
-                    raise AssertionError(output) from None
+                    raise AssertionError(log_path.read_text()[-3000:]) from None
                 time.sleep(0.3)
         else:
             raise AssertionError("the demo did not answer /healthz within 60 s")
@@ -55,6 +57,8 @@ def demo_server(tmp_path: Path) -> Iterator[str]:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait(timeout=5)
+        log_file.close()
 
 
 def test_a_reporter_reports_a_fault_and_the_engineer_accepts_it(browser, demo_server):
@@ -74,7 +78,7 @@ def test_a_reporter_reports_a_fault_and_the_engineer_accepts_it(browser, demo_se
 
     engineer.get_by_role("button", name="接单").first.click()
     reporter.locator("[data-testid=bot-message]", has_text="已接下").first.wait_for()
-    page.screenshot(path=str(Path(os.environ.get("TMPDIR", "/tmp")) / "webchat.png"))
+    page.screenshot(path="/tmp/webchat.png")
     page.close()
 
 
