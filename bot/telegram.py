@@ -9,6 +9,7 @@ is retried by the outbox.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -199,8 +200,8 @@ class TelegramAdapter:
     def _strip_mention(self, text: str) -> str:
         if not self.username:
             return text.strip()
-        for form in (f"@{self.username}", f"@{self.username.capitalize()}"):
-            text = text.replace(form, "")
+        # usernames are case-insensitive: "/status@OrchardBot" must lose the name too
+        text = re.sub(rf"@{re.escape(self.username)}\b", "", text, flags=re.IGNORECASE)
         return " ".join(text.split()) if text.strip().startswith("/") else text.strip()
 
     async def _photo(self, msg: Message) -> FileRef | None:
