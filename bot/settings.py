@@ -94,6 +94,11 @@ class Settings(BaseSettings):
     # Telegram's own limit is about 30 messages/s per bot; a self-hosted Bot API server may
     # allow more (PTB also keeps its 20-per-minute limit for group chats)
     telegram_max_rate: float = 30
+    # seconds one Bot API call may take (connect, send the request, wait for the answer);
+    # a call that takes longer fails as TimedOut and the outbox retries it with back-off
+    telegram_connect_timeout: float = 10
+    telegram_write_timeout: float = 10
+    telegram_read_timeout: float = 10
 
     # WeCom (企业微信) self-built application
     wecom_corp_id: str = Field("", validation_alias=_env("WECOM_CORP_ID"))

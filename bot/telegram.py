@@ -3,7 +3,8 @@
 Long polling by default; webhook mode adds a route to the shared aiohttp app (the secret
 token header is compared in constant time, anything else gets 403) — what several replicas
 behind a load balancer use. PTB's AIORateLimiter honours 429 retry_after; what still fails
-is retried by the outbox.
+is retried by the outbox — a call that hangs past FRONTLINE_TELEGRAM_*_TIMEOUT too (TimedOut;
+it may have reached Telegram, so that message can arrive twice: at-least-once).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class TelegramAdapter:
         webhook_secret: str = "", max_photo_bytes: int = 10 * 1024 * 1024,
         commands: dict[str, Sequence[tuple[str, str]]] | None = None,
         poll_timeout: float = 10, max_rate: float = 30,
+        timeouts: tuple[float, float, float] = (10, 10, 10),
     ) -> None:
         if not token:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -68,6 +70,8 @@ class TelegramAdapter:
                    .rate_limiter(AIORateLimiter(overall_max_rate=max_rate, max_retries=3))
                    # many chats at once; the desk's per-chat lock keeps one person's order
                    .concurrent_updates(64).connection_pool_size(64).pool_timeout(30))
+        connect, write, read = timeouts  # a call over these raises TimedOut: outbox retry
+        builder = builder.connect_timeout(connect).write_timeout(write).read_timeout(read)
         if mode == "webhook":
             builder = builder.updater(None)
         self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
@@ -87,6 +91,8 @@ class TelegramAdapter:
             webhook_secret=settings.telegram_webhook_secret.get_secret_value(),
             max_photo_bytes=settings.max_photo_bytes, commands=commands,
             max_rate=settings.telegram_max_rate,
+            timeouts=(settings.telegram_connect_timeout, settings.telegram_write_timeout,
+                      settings.telegram_read_timeout),
         )
 
     # --- lifecycle ---------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Tests inject updates (`say`, `press`, `send_photo`), read what the bot sent (`calls`,
 `sent_to`), and make the server misbehave (`fail_next`: 429 with retry_after, 403 blocked,
-500). Requests arrive form-encoded (values JSON-encoded) or multipart for uploads.
+500; `hang_next`: no answer within the client's timeout). Requests arrive form-encoded
+(values JSON-encoded) or multipart for uploads.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class FakeBotApi:
         self._ids = itertools.count(1)
         self._messages = itertools.count(100)
         self._changed = asyncio.Event()
+        self._closing = asyncio.Event()
         self.server: TestServer | None = None
 
     # --- running ----------------------------------------------------------------------
@@ -53,6 +55,7 @@ class FakeBotApi:
         return f"http://127.0.0.1:{self.server.port}"
 
     async def close(self) -> None:
+        self._closing.set()  # hung requests give up now: closing never waits for them
         if self.server is not None:
             await self.server.close()
 
@@ -97,6 +100,16 @@ class FakeBotApi:
 
     def fail_next(self, method: str, status: int, **body: Any) -> None:
         self.failures.append((method, status, body))
+
+    def hang_next(self, method: str, times: int = 1, *, seconds: float = 30,
+                  delivered: bool = False) -> None:
+        """The next `times` calls of `method` get no answer for `seconds` (longer than the
+        client's timeout), recorded as "<method>:hung". By default a hung call has no effect
+        (the platform never got it); `delivered=True` carries it out first (the message
+        reaches the chat, only the answer is lost), which is what makes delivery
+        at-least-once."""
+        for _ in range(times):  # status 0: no answer at all (one queue keeps the order)
+            self.failures.append((method, 0, {"seconds": seconds, "delivered": delivered}))
 
     def sent_to(self, chat_id: int, method: str = "sendMessage") -> list[dict[str, Any]]:
         return [c.params for c in self.calls
@@ -143,6 +156,8 @@ class FakeBotApi:
         for i, (name, status, body) in enumerate(self.failures):
             if name == method:
                 del self.failures[i]
+                if status == 0:
+                    return await self._hang(method, params, body["seconds"], body["delivered"])
                 self.calls.append(Call(method + ":failed", params))
                 self._changed.set()
                 return web.json_response({"ok": False, "error_code": status, **body},
@@ -153,6 +168,22 @@ class FakeBotApi:
         handler = getattr(self, f"_m_{method}", None)
         result = await handler(params) if handler else True
         return web.json_response({"ok": True, "result": result})
+
+    async def _hang(self, method: str, params: dict[str, Any], seconds: float,
+                    delivered: bool) -> web.Response:
+        if delivered:  # carried out: the chat sees it, the client never hears back
+            self.calls.append(Call(method, params))
+            handler = getattr(self, f"_m_{method}", None)
+            if handler is not None:
+                await handler(params)
+        self.calls.append(Call(method + ":hung", params))
+        self._changed.set()
+        try:
+            await asyncio.wait_for(self._closing.wait(), seconds)
+        except TimeoutError:
+            pass
+        return web.json_response({"ok": False, "error_code": 504,
+                                  "description": "Gateway Timeout"}, status=504)
 
     async def _m_getMe(self, p: dict[str, Any]) -> Any:
         return BOT

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from bot.bootstrap import Frontline, build
 from bot.settings import Settings
 from storage import people
-from storage.models import ChatIdentity, Role, Ticket
+from storage.models import ChatIdentity, Outbox, Role, Ticket
 from tests.fakes.telegram_api import FakeBotApi
 from tests.support.fakes import valve_kb
 
@@ -230,3 +231,91 @@ async def test_the_platform_failing_for_a_while_delays_but_loses_nothing(polling
         await polling.delivery.run_once()
     assert heard(api, REPORTER, "热线")()
     assert len(api.texts_to(REPORTER)) == 1
+
+
+@pytest.fixture
+async def impatient(settings, api, clock) -> AsyncIterator[Frontline]:  # type: ignore[no-untyped-def]
+    """Long polling with Bot API calls that time out after half a second."""
+    quick = settings.model_copy(update={"telegram_connect_timeout": 0.5,
+                                        "telegram_write_timeout": 0.5,
+                                        "telegram_read_timeout": 0.5})
+    fl = await start_desk(quick, api, clock, "polling")
+    yield fl
+    await fl.stop()
+
+
+async def settle(fl: Frontline, clock, done) -> None:  # type: ignore[no-untyped-def]
+    """Retry the outbox on the desk's clock (no real waiting for back-off) until done()."""
+    for _ in range(20):
+        if done():
+            return
+        clock.advance(seconds=60)
+        await fl.delivery.run_once()
+    assert done()
+
+
+async def outbox_rows(fl: Frontline) -> list[Outbox]:
+    async with fl.db.transaction() as tx:
+        return list(await tx.scalars(select(Outbox).order_by(Outbox.id)))  # type: ignore[arg-type]
+
+
+async def test_sends_that_time_out_for_a_while_are_retried_and_arrive_once(
+    impatient, api, clock, caplog
+):
+    # The platform never got these calls (no message appeared), it just did not answer
+    # within the client's read timeout: PTB raises TimedOut, the outbox backs off and retries.
+    api.hang_next("sendMessage", times=3)
+    api.say(REPORTER, "李明", "/help")
+    await api.wait_for(lambda: any(c.method == "sendMessage:hung" for c in api.calls))
+    await settle(impatient, clock, heard(api, REPORTER, "热线"))
+    assert [c.method for c in api.calls].count("sendMessage:hung") == 3
+    assert len(api.texts_to(REPORTER)) == 1  # exactly once
+    [row] = await outbox_rows(impatient)
+    assert (row.state, row.attempts) == ("sent", 4)
+    assert caplog.text.count("telegram: TimedOut") == 3  # mapped to a DeliveryError, retried
+
+
+async def test_a_mix_of_500_429_and_timeouts_loses_nothing_and_doubles_nothing(
+    impatient, api, clock
+):
+    chats = [3001, 3002, 3003, 3004, 3005, 3006]
+    api.hang_next("sendMessage")
+    api.fail_next("sendMessage", 500, description="Internal Server Error")
+    api.fail_next("sendMessage", 429, description="Too Many Requests: retry after 1",
+                  parameters={"retry_after": 1})  # PTB's rate limiter waits and retries
+    api.hang_next("sendMessage", times=2)
+    api.fail_next("sendMessage", 502, description="Bad Gateway")
+    for _ in range(4):  # more 429s than the rate limiter retries: the outbox's retry_after
+        api.fail_next("sendMessage", 429, description="Too Many Requests: retry after 1",
+                      parameters={"retry_after": 1})
+    api.hang_next("sendMessage")
+    for chat in chats:
+        api.say(chat, f"u{chat}", "/help")
+    for _ in range(150):  # every update handled: its reply is queued
+        if len(await outbox_rows(impatient)) == len(chats):
+            break
+        await asyncio.sleep(0.1)
+
+    def everyone_heard() -> bool:
+        return all(heard(api, chat, "热线")() for chat in chats)
+
+    await settle(impatient, clock, everyone_heard)
+    assert not api.failures  # every fault was met
+    assert all(len(api.texts_to(chat)) == 1 for chat in chats)  # none lost, none doubled
+    rows = await outbox_rows(impatient)
+    assert len(rows) == len(chats) and all(r.state == "sent" for r in rows)
+
+
+async def test_a_send_that_timed_out_after_reaching_the_platform_arrives_twice_at_most(
+    impatient, api, clock
+):
+    # At-least-once: no chat platform has an idempotent send, so a message that reached
+    # the chat but whose answer was lost is sent again — once per lost answer, no more.
+    api.hang_next("sendMessage", delivered=True)
+    api.say(REPORTER, "李明", "/help")
+    await api.wait_for(lambda: any(c.method == "sendMessage:hung" for c in api.calls))
+    await settle(impatient, clock, lambda: len(api.texts_to(REPORTER)) >= 2)
+    await impatient.delivery.run_once()
+    assert len(api.texts_to(REPORTER)) == 2
+    [row] = await outbox_rows(impatient)
+    assert (row.state, row.attempts) == ("sent", 2)
