@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import intake
+from handlers import intake, logctx
 from handlers.context import Ctx
 from handlers.messages import FileRef
 from handlers.states import INTAKE_STATES
@@ -62,6 +62,7 @@ async def _latest_open(ctx: Ctx) -> Ticket | None:
     mine = await tickets.open_tickets(ctx.tx, reporter_id=ctx.person.id)
     if not mine:
         return None
+    logctx.ticket(mine[-1].id)
     return await tickets.get(ctx.tx, mine[-1].id or 0, lock=True)
 
 

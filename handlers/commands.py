@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import board, complaints, drafts, engineer, registration, reporter
+from handlers import board, complaints, drafts, engineer, logctx, registration, reporter
 from handlers.context import Ctx
 from handlers.errors import DeskError, NotAllowed
 from handlers.faults import CATEGORIES
@@ -163,6 +163,7 @@ async def _ticket_and_value(ctx: Ctx, arg: str, usage: str) -> tuple[Ticket, str
     ticket = await tickets.get(ctx.tx, ticket_id, lock=True) if ticket_id else None
     if ticket is None or not value.strip():
         raise DeskError(usage)
+    logctx.ticket(ticket.id)
     return ticket, value.strip()
 
 

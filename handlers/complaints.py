@@ -9,7 +9,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from handlers import buttons
+from handlers import buttons, logctx
 from handlers.context import Ctx, Rows
 from handlers.errors import NotAllowed, StaleAction
 from handlers.states import State
@@ -61,6 +61,7 @@ async def submit(ctx: Ctx, text: str) -> None:
     await _schedule(ctx, complaint)
     ticket = await ctx.tx.get(Ticket, ticket_id) if ticket_id else None
     if ticket is not None:
+        logctx.ticket(ticket.id)
         await tickets.add_event(ctx.tx, ticket, "complaint", now, ctx.person.id,
                                 complaint=complaint.id)
     fields = _fields(ctx, complaint, ticket)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from handlers import complaints, escalation, followup, paging, retention
+from handlers import complaints, escalation, followup, logctx, paging, retention
 from handlers.context import Ctx
 from handlers.jobs import summary_fields, tell_managers
 from handlers.lifecycle import OPEN
@@ -25,6 +25,8 @@ async def fire(ctx: Ctx, timer: Timer) -> None:
         await complaints.remind(ctx, int(timer.payload.get("complaint", 0)), timer.kind)
         return
     # The batch preloaded (and on PostgreSQL locked) the ticket: this is a session look-up.
+    logctx.ticket(timer.ticket_id)
+    log.debug("timer fires: %s", timer.kind)
     ticket = await ctx.tx.get(Ticket, timer.ticket_id) if timer.ticket_id else None
     entry = HANDLERS.get(timer.kind)
     if ticket is None or entry is None:

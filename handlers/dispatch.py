@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from handlers import attachments, commands, registration, routes
+from handlers import attachments, commands, logctx, registration, routes
 from handlers.clock import Clock
 from handlers.config import DeskConfig
 from handlers.context import Ctx
@@ -66,6 +66,7 @@ class Desk:
             if not self._busy:
                 self._idle.set()
 
+    @logctx.binds(update=lambda a: f"{a['inc'].channel}:{a['inc'].update_id}")
     async def _handle(self, inc: Incoming) -> list[Outgoing]:
         verdict = self.flood.check((inc.channel, inc.user_id))
         if verdict != "ok":
@@ -206,6 +207,7 @@ class TimerRunner:
                     log.exception("timer %s failed", timer_id)
         return fired
 
+    @logctx.binds(timer="timer_id")
     async def _fire(self, tx: Tx, timer_id: int, worker: str) -> int:
         from handlers import deadlines
         from storage.models import Timer, TimerState

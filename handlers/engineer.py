@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handlers import buttons, clocks, drafts, escalation, fault_report, followup, lifecycle
+from handlers import (
+    buttons,
+    clocks,
+    drafts,
+    escalation,
+    fault_report,
+    followup,
+    lifecycle,
+    logctx,
+)
 from handlers.context import Ctx, Rows
 from handlers.errors import NotAllowed, StaleAction
 from handlers.faults import CATEGORIES, FAULT_TYPES
@@ -259,6 +268,7 @@ async def resolve(ctx: Ctx, ticket: Ticket, r: Resolution) -> None:
 async def _ticket_in_dialogue(ctx: Ctx) -> Ticket:
     assert ctx.conv is not None
     tid = int(ctx.conv.data.get("ticket", 0))
+    logctx.ticket(tid)
     ticket = await tickets.get(ctx.tx, tid, lock=True)
     me = ctx.person.id if ctx.person else None
     if ticket is None or ticket.status not in lifecycle.WORKING or ticket.assignee_id != me:

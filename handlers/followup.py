@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from handlers import buttons, clocks, escalation, lifecycle
+from handlers import buttons, clocks, escalation, lifecycle, logctx
 from handlers.context import Ctx
 from handlers.errors import NotAllowed, StaleAction
 from handlers.jobs import summary_fields, tell_managers
@@ -198,5 +198,6 @@ async def awaiting_comment(ctx: Ctx) -> Ticket | None:
         return None
     for t in await tickets.resolved_of(ctx.tx, ctx.person.id or 0):
         if t.survey_state == "sent" and t.followup_step == "comment":
+            logctx.ticket(t.id)
             return await tickets.get(ctx.tx, t.id or 0, lock=True)
     return None

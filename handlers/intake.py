@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from handlers import buttons, faults, selfservice, triage
+from handlers import buttons, faults, logctx, selfservice, triage
 from handlers.context import Ctx
 from handlers.errors import StaleAction
 from handlers.jobs import Draft, open_ticket
@@ -122,6 +122,7 @@ async def _choice(ctx: Ctx, data: dict[str, Any], action: str) -> None:
     ticket = await tickets.get(ctx.tx, int(action.removeprefix("add_")), lock=True)
     if ticket is None:
         raise StaleAction("error.stale_report")
+    logctx.ticket(ticket.id)
     await reporter.add_note(ctx, ticket, data["text"])
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from handlers import buttons, clocks, paging
+from handlers import buttons, clocks, logctx, paging
 from handlers.context import Ctx
 from handlers.texts import lazy
 from storage import people, tickets
 from storage.models import Person, Role, Ticket
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -37,6 +40,8 @@ async def open_ticket(ctx: Ctx, reporter: Person, draft: Draft) -> Ticket:
     )
     ctx.tx.add(ticket)
     await ctx.tx.flush()
+    logctx.ticket(ticket.id)
+    log.info("ticket opened: %s, %s, impact %s", ticket.priority, ticket.category, ticket.impact)
     await tickets.add_event(
         ctx.tx, ticket, "created", now, reporter.id, priority=ticket.priority,
         impact=ticket.impact, category=ticket.category, kb_shown=ticket.kb_shown,

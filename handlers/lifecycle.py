@@ -9,13 +9,17 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from handlers import logctx
 from handlers.errors import IllegalTransition
 from storage import tickets
 from storage.models import Ticket
 from storage.models import TicketStatus as S
 from storage.uow import Tx
+
+log = logging.getLogger(__name__)
 
 TRANSITIONS: dict[S, frozenset[S]] = {
     S.NEW: frozenset({S.PAGED, S.ACKNOWLEDGED, S.CANCELLED}),
@@ -47,6 +51,8 @@ async def move(
     current = S(ticket.status)
     if not can_move(current, target):
         raise IllegalTransition(number=tickets.number(ticket.id or 0))
+    logctx.ticket(ticket.id)  # the one place every status change passes: the ticket is named
+    log.info("ticket status %s -> %s", current, target)
     ticket.status = str(target)
     ticket.updated_at = now
     tx.add(ticket)

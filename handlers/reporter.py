@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from handlers import buttons, clocks, followup, lifecycle, paging
+from handlers import buttons, clocks, followup, lifecycle, logctx, paging
 from handlers.context import Ctx
 from handlers.engineer import work_buttons
 from handlers.errors import NotAllowed, StaleAction
@@ -149,4 +149,5 @@ async def _open_mine(ctx: Ctx) -> list[Ticket]:
 async def _locked(ctx: Ctx, ticket: Ticket) -> Ticket:
     locked = await tickets.get(ctx.tx, ticket.id or 0, lock=True)
     assert locked is not None
+    logctx.ticket(locked.id)
     return locked

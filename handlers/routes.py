@@ -11,6 +11,7 @@ from handlers import (
     escalation,
     followup,
     intake,
+    logctx,
     reporter,
 )
 from handlers.context import Ctx
@@ -92,6 +93,7 @@ async def button(ctx: Ctx, data: str) -> None:
     ticket = await tickets.get(ctx.tx, token.ticket_id, lock=True)
     if ticket is None:
         raise BadButton()
+    logctx.ticket(ticket.id)
     action = token.action
     if action in ("remote", "way", "site"):
         await engineer.progress(ctx, ticket, action)
