@@ -18,15 +18,15 @@ import hmac
 import json
 import logging
 import secrets
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import WSMsgType, web
 
-from bot.channels import Receive
+from bot.channels import DeliveryError, Receive
 from handlers.messages import Incoming, Kind, Outgoing
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ COOKIE = "frontline_web"
 MAX_FRAME = 64 * 1024
 HEARTBEAT = 25.0
 SEND_TIMEOUT = 5.0  # seconds one tab may take to accept a frame
+REMEMBERED = 2000  # message keys a tab remembers for de-duplication (history shows ≤ 200)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,58 @@ def frame(out: Outgoing) -> dict[str, Any]:
     }
 
 
+def look(body: dict[str, Any]) -> str:
+    """What a message shows (text and buttons): a re-sync sends an edit when it changed."""
+    return hashlib.blake2b(json.dumps([body.get("text"), body.get("buttons")],
+                                      ensure_ascii=False).encode(), digest_size=8).hexdigest()
+
+
+@dataclass(frozen=True)
+class Push:
+    ident: str | None  # de-dup id (message key, or edit:<edit key>); None = always send
+    payload: dict[str, Any]
+    shows: tuple[str, str] | None = None  # (message key, look) this frame leaves on the page
+
+
+@dataclass
+class Tab:
+    """One WebSocket's view: what it was shown; frames held back until history is sent."""
+
+    ready: bool = False
+    shown: OrderedDict[str, str] = field(default_factory=OrderedDict)
+    waiting: list[Push] = field(default_factory=list)
+
+    def admit(self, push: Push) -> bool:
+        """Record the frame as shown; False when this tab had it already."""
+        if push.ident is not None:
+            if push.ident in self.shown:
+                return False
+            self.remember(push.ident, "")
+        if push.shows is not None:
+            key, shown_look = push.shows
+            if key == push.ident or key in self.shown:  # an edit of a message never shown
+                self.remember(key, shown_look)        # here stays unshown (re-sync sends it)
+        return True
+
+    def remember(self, key: str, seen_look: str) -> None:
+        self.shown[key] = seen_look
+        self.shown.move_to_end(key)
+        while len(self.shown) > REMEMBERED:
+            self.shown.popitem(last=False)
+
+
+class Fanout(Protocol):
+    """Carries sends and edits to the other replicas' tabs (bot/webchat_fanout.py)."""
+
+    async def start(self, hub: Any) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def publish(self, out: Outgoing, target: str | None) -> None: ...
+
+    def status(self) -> str: ...
+
+
 class WebChat:
     name = "web"
 
@@ -63,12 +116,15 @@ class WebChat:
         directory: Callable[[], Awaitable[list[WebUser]]],
         texts: Callable[[str], dict[str, str]],
         demo: bool, cookie_secret: str, max_text_chars: int = 20_000,
+        fanout: Fanout | None = None,
     ) -> None:
         self.receive, self.history, self.directory, self.texts = receive, history, directory, texts
         self.demo = demo
         self._secret = (cookie_secret or secrets.token_hex(32)).encode()
         self.max_text_chars = max_text_chars
+        self.fanout = fanout
         self._sockets: dict[str, set[web.WebSocketResponse]] = defaultdict(set)
+        self._tabs: dict[web.WebSocketResponse, Tab] = {}
         self._seen: set[str] = set()
         self._state = "starting"
 
@@ -81,44 +137,116 @@ class WebChat:
         app.router.add_static("/static/", STATIC, append_version=True)
 
     async def start(self) -> None:
+        if self.fanout is not None:
+            await self.fanout.start(self)
         self._state = "ok"
 
     async def stop(self) -> None:
         self._state = "stopped"
+        if self.fanout is not None:
+            await self.fanout.stop()
         sockets = [ws for group in self._sockets.values() for ws in group]
         await asyncio.gather(*(ws.close(code=1001, message=b"shutdown") for ws in sockets),
                              return_exceptions=True)
 
     def status(self) -> str:
-        return f"{self._state} ({sum(len(s) for s in self._sockets.values())} tabs)"
+        tabs = f"{self._state} ({sum(len(s) for s in self._sockets.values())} tabs)"
+        return tabs if self.fanout is None else f"{tabs}; fan-out {self.fanout.status()}"
 
     # --- Channel -----------------------------------------------------------------------
     async def send(self, out: Outgoing) -> str | None:
-        await self._push(out.chat_id, {"type": "message", **frame(out)})
+        await self.deliver(out, None)
+        await self._publish(out, None)
         return out.key
 
     async def edit(self, out: Outgoing, platform_message_id: str) -> None:
-        body = frame(out)
-        await self._push(out.chat_id, {"type": "edit", "key": platform_message_id,
-                                       "text": body["text"], "buttons": body["buttons"]})
+        await self.deliver(out, platform_message_id)
+        await self._publish(out, platform_message_id)
 
-    async def _push(self, chat_id: str, payload: dict[str, Any]) -> None:
+    async def _publish(self, out: Outgoing, target: str | None) -> None:
+        if self.fanout is None:
+            return
+        try:
+            await self.fanout.publish(out, target)
+        except Exception as exc:  # this replica's tabs have it; the retry reaches the others
+            raise DeliveryError(f"web chat fan-out failed: {type(exc).__name__}") from exc
+
+    # --- Local tabs (called by send/edit here, and by the fan-out for other replicas) ---
+    async def deliver(self, out: Outgoing, target: str | None) -> None:
+        """Push a send (target None) or an edit of message `target` to this process's tabs."""
+        body = frame(out)
+        if target is None:
+            push = Push(out.key, {"type": "message", **body}, (out.key, look(body)))
+        else:
+            push = Push(f"edit:{out.key}", {"type": "edit", "key": target, "text": body["text"],
+                                            "buttons": body["buttons"]}, (target, look(body)))
+        await self._push(out.chat_id, push)
+
+    async def resync(self) -> None:
+        """Bring every tab up to date from history: messages it missed, edits it missed
+        (after the fan-out listener was disconnected, nothing is lost)."""
+        for chat_id in list(self._sockets):
+            tabs = [ws for ws in self._sockets.get(chat_id, ()) if self._tab(ws).ready]
+            if not tabs:
+                continue
+            try:
+                messages = [frame(m) for m in await self.history(chat_id)]
+            except Exception:
+                log.exception("web chat re-sync of %s failed", chat_id)
+                continue
+            await asyncio.gather(*(self._catch_up(chat_id, ws, messages) for ws in tabs))
+
+    async def _catch_up(self, chat_id: str, ws: web.WebSocketResponse,
+                        messages: list[dict[str, Any]]) -> None:
+        tab = self._tab(ws)
+        for body in messages:
+            shown = tab.shown.get(body["key"])
+            if shown is None:
+                push = Push(body["key"], {"type": "message", **body}, (body["key"], look(body)))
+            elif shown != look(body):
+                push = Push(None, {"type": "edit", "key": body["key"], "text": body["text"],
+                                   "buttons": body["buttons"]}, (body["key"], look(body)))
+            else:
+                continue
+            if not await self._push_one(chat_id, ws, push):
+                return
+
+    async def _push(self, chat_id: str, push: Push) -> None:
         # All tabs at once, each with a deadline: a dead or stalled tab must not hold up the
         # others (nor the delivery worker); the message stays in history for its next connect.
         tabs = list(self._sockets.get(chat_id, ()))
-        await asyncio.gather(*(self._push_one(chat_id, ws, payload) for ws in tabs))
+        await asyncio.gather(*(self._push_one(chat_id, ws, push) for ws in tabs))
 
-    async def _push_one(self, chat_id: str, ws: web.WebSocketResponse,
-                        payload: dict[str, Any]) -> None:
+    def _tab(self, ws: web.WebSocketResponse) -> Tab:
+        tab = self._tabs.get(ws)
+        if tab is None:  # a socket added from outside the session (tests)
+            tab = self._tabs[ws] = Tab(ready=True)
+        return tab
+
+    async def _push_one(self, chat_id: str, ws: web.WebSocketResponse, push: Push) -> bool:
+        """False when the tab is gone."""
+        tab = self._tab(ws)
+        if not tab.ready:  # its history is on the way: sent after it, unless history had it
+            tab.waiting.append(push)
+            return True
+        return await self._send_to(chat_id, ws, tab, push)
+
+    async def _send_to(self, chat_id: str, ws: web.WebSocketResponse, tab: Tab,
+                       push: Push) -> bool:
+        if not tab.admit(push):
+            return True
         try:
-            await asyncio.wait_for(ws.send_json(payload), SEND_TIMEOUT)
+            await asyncio.wait_for(ws.send_json(push.payload), SEND_TIMEOUT)
         except (ConnectionError, RuntimeError, TimeoutError):
             log.info("web chat tab of %s dropped", chat_id)
             self._forget(chat_id, ws)
             with contextlib.suppress(ConnectionError, RuntimeError, TimeoutError):
                 await asyncio.wait_for(ws.close(code=1011, message=b"send failed"), 1.0)
+            return False
+        return True
 
     def _forget(self, chat_id: str, ws: web.WebSocketResponse) -> None:
+        self._tabs.pop(ws, None)
         tabs = self._sockets.get(chat_id)
         if tabs is not None:
             tabs.discard(ws)
@@ -149,6 +277,7 @@ class WebChat:
         if user_id is None:
             await ws.close(code=4403, message=b"unknown person")
             return ws
+        self._tabs[ws] = Tab()
         self._sockets[user_id].add(ws)
         try:
             await self._session(ws, user_id)
@@ -157,8 +286,15 @@ class WebChat:
         return ws
 
     async def _session(self, ws: web.WebSocketResponse, user_id: str) -> None:
+        tab = self._tab(ws)
         messages = [frame(m) for m in await self.history(user_id)]
+        for body in messages:
+            tab.remember(body["key"], look(body))
         await ws.send_json({"type": "history", "messages": messages})
+        while tab.waiting:  # pushed while history was loading: not lost, not shown twice
+            if not await self._send_to(user_id, ws, tab, tab.waiting.pop(0)):
+                return
+        tab.ready = True
         if user_id not in self._seen:
             self._seen.add(user_id)
             await self._hand_over(ws, Incoming("web", user_id, user_id, f"join:{user_id}",

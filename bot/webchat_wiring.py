@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from bot.webchat import WebChat, WebUser
+from bot.webchat import Fanout, WebChat, WebUser
 from handlers.messages import Outgoing
 from storage import outbox
 from storage.models import ChatIdentity, Person
@@ -39,8 +39,17 @@ def make_webchat(fl: Frontline) -> WebChat:
     return WebChat(
         receive=fl.receive, history=history, directory=directory,
         texts=lambda lang: fl.texts.section(lang, "webchat"),
-        demo=fl.settings.webchat_demo, cookie_secret=secret,
+        demo=fl.settings.webchat_demo, cookie_secret=secret, fanout=make_fanout(fl),
     )
+
+
+def make_fanout(fl: Frontline) -> Fanout | None:
+    """PostgreSQL (maybe several replicas): LISTEN/NOTIFY. SQLite is one process: none."""
+    if fl.db.engine.dialect.name != "postgresql":
+        return None
+    from bot.webchat_fanout import PgFanout, asyncpg_dsn
+
+    return PgFanout(asyncpg_dsn(fl.settings.database_url), fl.db)
 
 
 def apply_edits(messages: list[Outgoing]) -> list[Outgoing]:
