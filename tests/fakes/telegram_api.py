@@ -37,6 +37,7 @@ class FakeBotApi:
     files: dict[str, bytes] = field(default_factory=dict)
     failures: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
     offsets: list[int] = field(default_factory=list)
+    delay: float = 0.0  # every send answered this much later (a slow platform)
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
@@ -165,6 +166,8 @@ class FakeBotApi:
         if method != "getUpdates":
             self.calls.append(Call(method, params))
             self._changed.set()
+        if self.delay and method.startswith("send"):
+            await asyncio.sleep(self.delay)
         handler = getattr(self, f"_m_{method}", None)
         result = await handler(params) if handler else True
         return web.json_response({"ok": True, "result": result})
