@@ -27,14 +27,32 @@ async def test_stopping_finishes_current_updates_and_flushes_the_outbox(app, cha
     assert any("热线" in m.text for m in channel.to("r1"))
 
 
-def test_json_logs_are_one_object_a_line_with_ids_only(capsys):
-    logs.configure("json")
+@pytest.fixture
+def log_to() -> Iterator[Callable[[str, str], io.StringIO]]:
+    """logs.configure into a string; the root logger is put back afterwards."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level, {n: logging.getLogger(n).level for n in logs.QUIET}
+
+    def configure(fmt: str, level: str = "INFO") -> io.StringIO:
+        out = io.StringIO()
+        logs.configure(fmt, level, stream=out)
+        return out
+
+    yield configure
+    root.handlers[:], root.level = saved[0], saved[1]
+    for name, level in saved[2].items():
+        logging.getLogger(name).setLevel(level)
+
+
+def test_json_logs_are_one_object_a_line_with_ids_only(log_to):
+    out = log_to("json")
     logging.getLogger("handlers.dispatch").warning("duplicate %s update %s ignored", "web", "u1")
-    line = capsys.readouterr().err.strip().splitlines()[-1]
-    entry = json.loads(line)
-    assert entry["level"] == "warning" and entry["message"] == "duplicate web update u1 ignored"
-    assert {"at", "logger"} <= set(entry)
-    logs.configure("text")
+    with logctx.bind(update="web:u2", timer=7):
+        logging.getLogger("handlers.dispatch").info("in a step")
+    first, second = (json.loads(line) for line in out.getvalue().splitlines())
+    assert first["level"] == "warning" and first["message"] == "duplicate web update u1 ignored"
+    assert {"at", "logger"} <= set(first) and "update" not in first
+    assert (second["update"], second["timer"]) == ("web:u2", "7")
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -60,23 +78,6 @@ def test_a_backup_restores_every_ticket(backend, db_url, tmp_path, capsys, monke
     assert main(["tickets", "show", "FL-000001"]) == 0
     assert "更换电磁阀线圈" in capsys.readouterr().out
     assert main(["db", "restore", str(tmp_path / "missing.dump")]) == 1
-
-
-@pytest.fixture
-def log_to() -> Iterator[Callable[[str, str], io.StringIO]]:
-    """logs.configure into a string; the root logger is put back afterwards."""
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level, {n: logging.getLogger(n).level for n in logs.QUIET}
-
-    def configure(fmt: str, level: str = "INFO") -> io.StringIO:
-        out = io.StringIO()
-        logs.configure(fmt, level, stream=out)
-        return out
-
-    yield configure
-    root.handlers[:], root.level = saved[0], saved[1]
-    for name, level in saved[2].items():
-        logging.getLogger(name).setLevel(level)
 
 
 def test_text_logs_append_the_ids_bound_where_the_line_was_logged(log_to):
