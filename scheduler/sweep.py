@@ -7,10 +7,12 @@ that came due while the bot was down fire on the first sweep after start.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -52,12 +54,46 @@ class Sweeper:
         return fired
 
 
+class RunningJobs:
+    """How many scheduler jobs (the sweep, daily digests) are running, from APScheduler's own
+    events. Stopping APScheduler cancels a running coroutine job wherever it is — a sweep
+    between claiming outbox rows or timers and recording them leaves them claimed until the
+    lease runs out (sent or fired late, after the next start) — so shutdown pauses the
+    scheduler and lets the job in progress finish first."""
+
+    def __init__(self, scheduler: Any) -> None:
+        from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED
+
+        self._submitted = EVENT_JOB_SUBMITTED
+        self.running, self._idle = 0, asyncio.Event()
+        self._idle.set()
+        scheduler.add_listener(self._on_event,
+                               EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+
+    def _on_event(self, event: Any) -> None:
+        self.running = self.running + 1 if event.code == self._submitted \
+            else max(0, self.running - 1)
+        if self.running:
+            self._idle.clear()
+        else:
+            self._idle.set()
+
+    async def finish(self, limit: float = 30.0) -> None:
+        if self.running:
+            log.info("shutdown: letting %s scheduled job(s) finish", self.running)
+        try:
+            await asyncio.wait_for(self._idle.wait(), limit)
+        except TimeoutError:
+            log.warning("shutdown: a scheduled job still running after %ss is cancelled", limit)
+
+
 class Scheduler:
     """APScheduler set-up: one interval job that runs the sweep."""
 
     def __init__(self, sweeper: Sweeper, interval_seconds: float) -> None:
         self.sweeper = sweeper
         self._scheduler = AsyncIOScheduler(timezone="UTC")
+        self._jobs = RunningJobs(self._scheduler)
         self._scheduler.add_job(
             self._tick, "interval", seconds=interval_seconds, id="sweep",
             max_instances=1, coalesce=True, misfire_grace_time=None,
@@ -87,6 +123,13 @@ class Scheduler:
     def stop(self) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+
+    async def finish(self, limit: float = 30.0) -> None:
+        """Shutdown: no new runs; the job under way (up to `limit` seconds) ends first."""
+        if self._scheduler.running:
+            self._scheduler.pause()
+            await self._jobs.finish(limit)
+        self.stop()
 
     @property
     def running(self) -> bool:
