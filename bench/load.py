@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -48,6 +49,24 @@ async def fresh(url: str) -> None:
             await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             await conn.execute(text("CREATE SCHEMA public"))
     await engine.dispose()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu() -> float:
+    """CPU time of the PostgreSQL server processes alive now (backends of the replicas)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().startswith("postgres"):
+                total += cpu_seconds(int(entry.name))
+        except OSError:
+            continue  # gone meanwhile
+    return total
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -94,7 +113,9 @@ async def run(url: str, replicas: int, reporters: int, messages: int, rate: floa
     await wait_healthy(cluster.backends, [p for p in cluster.procs if p], tmp)
     runner, lb = await forwarder(cluster.backends)
     sent: dict[int, list[float]] = {}
+    pids = [p.pid for p in cluster.procs if p]
     try:
+        cpu0, db0, own0 = sum(cpu_seconds(p) for p in pids), postgres_cpu(), time.process_time()
         start = time.perf_counter()
         errors = await post_all(api, lb, reporters, messages, rate, sent)
         def complete() -> bool:  # every chat has all its replies (a total could hide a double)
@@ -105,6 +126,9 @@ async def run(url: str, replicas: int, reporters: int, messages: int, rate: floa
         except AssertionError:
             pass  # counted as lost below
         elapsed = time.perf_counter() - start
+        own = time.process_time() - own0
+        replicas_cpu = sum(cpu_seconds(p) for p in pids) - cpu0
+        db_cpu = postgres_cpu() - db0 if "postgresql" in url else 0.0
         rss = max(peak_rss_mb(p.pid) for p in cluster.procs if p)
     finally:
         await runner.cleanup()
@@ -116,7 +140,9 @@ async def run(url: str, replicas: int, reporters: int, messages: int, rate: floa
     return {"rate": messages / elapsed, "p50": statistics.median(latencies),
             "p99": latencies[int(len(latencies) * 0.99) - 1], "errors": errors,
             "lost": sum(max(0, want - got) for want, got in per_chat),
-            "doubled": sum(max(0, got - want) for want, got in per_chat), "rss": rss}
+            "doubled": sum(max(0, got - want) for want, got in per_chat), "rss": rss,
+            "cpu": replicas_cpu * 1000 / messages, "harness": own * 1000 / messages,
+            "db": db_cpu * 1000 / messages}
 
 
 def main() -> None:
@@ -139,7 +165,9 @@ def main() -> None:
             r = asyncio.run(run(url, n, args.reporters, args.messages, args.rate, work))
             print(f"{name:<24} {r['rate']:6.1f} msg/s  p50 {r['p50']:7.1f} ms  "
                   f"p99 {r['p99']:8.1f} ms  errors {r['errors']:.0f}  lost {r['lost']:.0f}  "
-                  f"doubled {r['doubled']:.0f}  peak RSS {r['rss']:.0f} MB", flush=True)
+                  f"doubled {r['doubled']:.0f}  peak RSS {r['rss']:.0f} MB  CPU/msg replicas "
+                  f"{r['cpu']:.1f} ms, harness {r['harness']:.1f} ms, PostgreSQL {r['db']:.1f} ms",
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -54,10 +54,11 @@ class Frontline:
     adapters: dict[str, Adapter] = field(default_factory=dict)
 
     async def receive(self, inc: Incoming) -> None:
-        """What every adapter calls with an update: handle it, then deliver."""
+        """What every adapter calls with an update. Its replies are handed to the delivery
+        worker when the step commits (`Database.claimant`); only the replies a failed step
+        could not queue are sent here."""
         for out in await self.desk.handle(inc):
             await self.delivery.send_direct(out)
-        self.delivery.kick()
 
     async def reload_kb(self) -> int:
         """Re-read the article folders (SIGHUP, `frontline kb reload`) and keep the approved
@@ -94,7 +95,7 @@ class Frontline:
 
     async def stop(self) -> None:
         """Graceful: stop taking updates, let current ones finish, flush the outbox."""
-        self.scheduler.stop()
+        await self.scheduler.finish()  # a sweep cut off half-way would strand its claims
         for adapter in self.adapters.values():
             stop_receiving = getattr(adapter, "stop_receiving", None)  # e.g. long polling
             if stop_receiving is not None:
@@ -156,7 +157,8 @@ async def build(
     lease = timedelta(seconds=settings.claim_lease_seconds)
     delivery = DeliveryWorker(db, clock, all_channels, policy, on_unreachable=desk.unreachable,
                               lease=lease)
-    sweeper = Sweeper(db, clock, TimerRunner(desk), after=delivery.run_once, lease=lease)
+    db.claimant = delivery.claimant()
+    sweeper = Sweeper(db, clock, TimerRunner(desk), after=delivery.flush, lease=lease)
     app = web.Application(client_max_size=1024 * 1024)
     fl = Frontline(
         settings=settings, clock=clock, db=db, desk=desk, delivery=delivery, sweeper=sweeper,

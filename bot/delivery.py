@@ -4,6 +4,13 @@ At-least-once: a row is claimed with a lease, sent, then marked sent. A crash be
 send and the mark means one resend after the lease, which adapters tolerate (the key is the
 same). Failures back off exponentially (or as the platform's retry_after says) up to a cap;
 after the last attempt, or when the person blocked us, the row is marked dead and logged.
+
+Two ways in: rows a transaction of this process queued are written already claimed by this
+worker and handed over right after the commit (`submit`: no claim round trip on the path of
+every reply); everything else — retries, rows of a replica that died — is claimed by
+`run_once`, which the sweep calls. A chat's messages go out one at a time, in order, on
+either path. What sends came to is written back in shared transactions (`Recorder`): under
+load one commit covers many sends.
 """
 
 from __future__ import annotations
@@ -15,15 +22,17 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import col
 
 from bot.channels import Channel, DeliveryError, RecipientUnreachable
+from handlers import logctx
 from handlers.clock import Clock
+from handlers.locks import KeyedLocks
 from handlers.messages import Outgoing
 from storage import outbox
 from storage.models import ChatIdentity, Outbox, OutboxState
-from storage.uow import Database
+from storage.uow import Claimant, Database
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +51,68 @@ class RetryPolicy:
 
 @dataclass
 class Outcomes:
-    """What a send came to, written back in one transaction (sent_ids: shared by the batch,
-    so an edit can follow its message within the same batch)."""
+    """What sends came to, to be written back: rows sent (id, when, platform message id),
+    other row changes (retry, dead), identities found unreachable."""
 
+    sent: list[dict[str, object]] = field(default_factory=list)
     updates: list[tuple[int, dict[str, object]]] = field(default_factory=list)
     unreachable: set[tuple[str, str]] = field(default_factory=set)
-    sent_ids: dict[str, str | None] = field(default_factory=dict)
 
     def dead(self, row: Outbox, reason: str) -> None:
         self.updates.append((row.id or 0, {"state": str(OutboxState.DEAD),
                                            "last_error": reason[:500]}))
+
+    def take(self, other: Outcomes) -> None:
+        self.sent += other.sent
+        self.updates += other.updates
+        self.unreachable |= other.unreachable
+
+
+# One statement for every sent row of a write-back (executemany).
+MARK_SENT = (
+    update(Outbox)
+    .where(col(Outbox.id) == bindparam("row_id"))
+    .values(state=str(OutboxState.SENT), sent_at=bindparam("at"),
+            platform_message_id=bindparam("message_id"), claimed_until=None, last_error="")
+)
+RECENT_SENDS = 2000  # platform ids kept in memory so an edit need not look its target up
+
+
+class Recorder:
+    """Writes outcomes back, many sends per transaction (group commit).
+
+    A caller returns once its outcome is committed: while one write-back runs, the outcomes
+    that arrive meanwhile gather and go together in the next one. A send and its mark stay
+    milliseconds apart, which is what bounds a resend after a crash."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._waiting = Outcomes()
+        self._lock = asyncio.Lock()
+
+    async def record(self, outcomes: Outcomes) -> None:
+        if not (outcomes.sent or outcomes.updates or outcomes.unreachable):
+            return
+        self._waiting.take(outcomes)
+        async with self._lock:
+            batch, self._waiting = self._waiting, Outcomes()
+            if batch.sent or batch.updates or batch.unreachable:
+                await self._write(batch)  # ours, unless an earlier holder took it along
+
+    async def _write(self, batch: Outcomes) -> None:
+        async with self.db.transaction() as tx:
+            if batch.sent:
+                conn = await tx.session.connection()
+                await conn.execute(MARK_SENT, batch.sent)
+            for row_id, values in batch.updates:
+                await tx.execute(update(Outbox).where(col(Outbox.id) == row_id).values(**values))
+            for channel, chat_id in batch.unreachable:
+                await tx.execute(
+                    update(ChatIdentity)
+                    .where(col(ChatIdentity.channel) == channel,
+                           col(ChatIdentity.chat_id) == chat_id)
+                    .values(unreachable=True)
+                )
 
 
 class DeliveryWorker:
@@ -69,23 +130,48 @@ class DeliveryWorker:
         self._lock = asyncio.Lock()
         self._again = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._chats = KeyedLocks()  # one chat's messages one at a time, in order
+        self._recorder = Recorder(db)
+        self._sent_ids: dict[str, str | None] = {}
 
-    def kick(self) -> None:
-        """Deliver soon, without making the caller wait."""
-        if self._lock.locked():
-            self._again = True
-            return
-        task = asyncio.create_task(self.run_once())
+    def claimant(self) -> Claimant:
+        """What the database needs to write rows claimed by this worker and hand them over."""
+        return Claimant(self.worker_id, self.lease, self.submit)
+
+    def submit(self, rows: list[Outbox]) -> None:
+        """Deliver rows a committed transaction of this process queued (claimed by us)."""
+        self._spawn(self._deliver_batch(rows))
+
+    def _spawn(self, work: Awaitable[object]) -> None:
+        async def run() -> None:
+            try:
+                await work
+            except Exception:  # the rows keep their lease and are claimed again after it
+                log.exception("delivery failed; left to the next claim")
+
+        task = asyncio.create_task(run())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def kick(self) -> None:
+        """Claim and deliver what is due soon, without making the caller wait."""
+        if self._lock.locked():
+            self._again = True
+            return
+        self._spawn(self.run_once())
+
     async def drain(self) -> None:
-        """Wait for kicked deliveries (tests, shutdown)."""
+        """Wait for handed-over and kicked deliveries (tests, shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    async def flush(self) -> int:
+        """Finish the hand-overs under way, then claim and deliver what is due (the sweep)."""
+        await self.drain()
+        return await self.run_once()
+
     async def run_once(self) -> int:
-        """Deliver every due message; returns how many were handled."""
+        """Claim and deliver every due message; returns how many were handled."""
         handled = 0
         async with self._lock:
             while True:
@@ -102,32 +188,19 @@ class DeliveryWorker:
         for row in batch:
             chats.setdefault((row.channel, row.chat_id), []).append(row)
 
-        sent_ids: dict[str, str | None] = {}
+        async def one_chat(chat: tuple[str, str], rows: list[Outbox]) -> None:
+            async with self._chats.hold(chat):
+                for row in rows:
+                    # Recorded right after each send: a crash between the two is the only
+                    # way a message goes out twice (at-least-once); the window stays small.
+                    outcomes = Outcomes()
+                    await self._deliver(row, outcomes)
+                    await self._record(outcomes)
 
-        async def one_chat(rows: list[Outbox]) -> None:
-            for row in rows:
-                # Recorded right after each send: a crash between the two is the only way a
-                # message goes out twice (at-least-once), so that window is kept small.
-                outcomes = Outcomes(sent_ids=sent_ids)
-                await self._deliver(row, outcomes)
-                await self._record(outcomes)
-
-        await asyncio.gather(*(one_chat(rows) for rows in chats.values()))
+        await asyncio.gather(*(one_chat(chat, rows) for chat, rows in chats.items()))
 
     async def _record(self, outcomes: Outcomes) -> None:
-        """What happened to a whole batch, written in one transaction."""
-        if not outcomes.updates and not outcomes.unreachable:
-            return
-        async with self.db.transaction() as tx:
-            for row_id, values in outcomes.updates:
-                await tx.execute(update(Outbox).where(col(Outbox.id) == row_id).values(**values))
-            for channel, chat_id in outcomes.unreachable:
-                await tx.execute(
-                    update(ChatIdentity)
-                    .where(col(ChatIdentity.channel) == channel,
-                           col(ChatIdentity.chat_id) == chat_id)
-                    .values(unreachable=True)
-                )
+        await self._recorder.record(outcomes)
         for channel, chat_id in outcomes.unreachable:
             if self.on_unreachable is not None:
                 await self.on_unreachable(channel, chat_id)
@@ -136,6 +209,7 @@ class DeliveryWorker:
         async with self.db.transaction() as tx:
             return await outbox.claim_due(tx, self.clock.now(), self.worker_id, self.lease)
 
+    @logctx.binds(outbox=lambda a: a["row"].id)
     async def _deliver(self, row: Outbox, outcomes: Outcomes) -> None:
         if row.claimed_until is not None and self.clock.now() >= row.claimed_until:
             # Our lease ran out while earlier sends were slow: another replica may have
@@ -147,7 +221,7 @@ class DeliveryWorker:
         try:
             if channel is None:
                 raise DeliveryError(f"no channel {row.channel!r} in this process")
-            message_id = await self._send(channel, out, outcomes)
+            message_id = await self._send(channel, out)
         except RecipientUnreachable as exc:
             log.warning("outbox %s: recipient on %s unreachable", row.id, row.channel)
             outcomes.dead(row, str(exc))
@@ -158,16 +232,19 @@ class DeliveryWorker:
             log.exception("adapter %s failed on outbox %s", row.channel, row.id)
             self._failed(row, type(exc).__name__, None, outcomes)
         else:
-            outcomes.sent_ids[out.key] = message_id
-            outcomes.updates.append((row.id or 0, {
-                "state": str(OutboxState.SENT), "sent_at": self.clock.now(),
-                "platform_message_id": message_id, "claimed_until": None, "last_error": "",
-            }))
+            self._remember(out.key, message_id)
+            outcomes.sent.append({"row_id": row.id or 0, "at": self.clock.now(),
+                                  "message_id": message_id})
 
-    async def _send(self, channel: Channel, out: Outgoing, outcomes: Outcomes) -> str | None:
+    def _remember(self, key: str, message_id: str | None) -> None:
+        self._sent_ids[key] = message_id
+        if len(self._sent_ids) > RECENT_SENDS:  # oldest first: dicts keep insertion order
+            del self._sent_ids[next(iter(self._sent_ids))]
+
+    async def _send(self, channel: Channel, out: Outgoing) -> str | None:
         if not out.edits:
             return await channel.send(out)
-        target_id = outcomes.sent_ids.get(out.edits)  # sent earlier in this very batch
+        target_id = self._sent_ids.get(out.edits)  # sent by this process a moment ago
         if target_id is None:
             async with self.db.transaction() as tx:
                 target = await outbox.by_key(tx, out.edits)

@@ -201,7 +201,7 @@ class TimerRunner:
             await _preload(tx, timer_ids)
             for timer_id in timer_ids:
                 try:
-                    async with tx.session.begin_nested():
+                    async with tx.savepoint():
                         fired += await self._fire(tx, timer_id, worker)
                 except Exception:
                     log.exception("timer %s failed", timer_id)

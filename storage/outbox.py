@@ -14,8 +14,11 @@ from storage.uow import Tx
 
 
 async def enqueue(tx: Tx, payload: dict[str, Any], now: datetime) -> bool:
-    """Queue one message; a second message with the same key is ignored (dedup)."""
-    values = {
+    """Queue one message; a second message with the same key is ignored (dedup).
+
+    With a claimant on the transaction the row is written claimed by it, and handed to it
+    after the commit (see `Claimant`)."""
+    values: dict[str, Any] = {
         "dedup_key": payload["key"],
         "channel": payload["channel"],
         "chat_id": payload["chat_id"],
@@ -26,7 +29,15 @@ async def enqueue(tx: Tx, payload: dict[str, Any], now: datetime) -> bool:
         "next_attempt_at": now,
         "last_error": "",
     }
-    return await tx.insert_ignore(Outbox, values, ["dedup_key"])
+    if tx.claimant is None:
+        return bool(await tx.insert_ignore(Outbox, values, ["dedup_key"]))
+    values.update(claimed_by=tx.claimant.worker, claimed_until=now + tx.claimant.lease,
+                  attempts=1)
+    row_id = await tx.insert_ignore(Outbox, values, ["dedup_key"], returning="id")
+    if row_id is None:
+        return False
+    tx.queued.append(Outbox(id=row_id, **values))
+    return True
 
 
 async def claim_due(

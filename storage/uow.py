@@ -8,8 +8,10 @@ BEGIN IMMEDIATE already serialises every writer.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Select
@@ -20,13 +22,41 @@ from sqlmodel import SQLModel
 M = TypeVar("M", bound=SQLModel)
 
 
+@dataclass(frozen=True)
+class Claimant:
+    """Who delivers the messages a transaction queues: they are written already claimed by
+    this worker and handed to it after the commit (no claim round trip). If the process dies
+    first, the lease runs out and any replica's sweep delivers them."""
+
+    worker: str
+    lease: timedelta
+    hand_off: Callable[[list[Any]], None]
+
+
+_INSERTS: dict[tuple[Any, ...], Any] = {}
+
+
 class Tx:
     """The open transaction a handler step works in."""
 
-    def __init__(self, session: AsyncSession, postgres: bool) -> None:
+    def __init__(self, session: AsyncSession, postgres: bool,
+                 claimant: Claimant | None = None) -> None:
         self.session = session
         self.postgres = postgres
+        self.claimant = claimant
         self.memo: dict[Any, Any] = {}  # read-mostly look-ups reused within this transaction
+        self.queued: list[Any] = []  # outbox rows written here, handed off after the commit
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A nested transaction; what it queued is forgotten if it rolls back."""
+        mark = len(self.queued)
+        try:
+            async with self.session.begin_nested():
+                yield
+        except BaseException:
+            del self.queued[mark:]
+            raise
 
     def lock(self, stmt: Select[Any]) -> Select[Any]:
         return stmt.with_for_update() if self.postgres else stmt
@@ -50,14 +80,26 @@ class Tx:
         return await self.session.execute(stmt)
 
     async def insert_ignore(
-        self, model: type[SQLModel], values: dict[str, Any], conflict: list[str]
-    ) -> bool:
-        """INSERT … ON CONFLICT DO NOTHING; True if a row was written."""
-        dialect = postgresql if self.postgres else sqlite
-        stmt = dialect.insert(model).values(**values).on_conflict_do_nothing(
-            index_elements=conflict
-        )
-        result: Any = await self.session.execute(stmt)
+        self, model: type[SQLModel], values: dict[str, Any], conflict: list[str],
+        *, returning: str = "",
+    ) -> Any:
+        """INSERT … ON CONFLICT DO NOTHING: True (or the `returning` column's value) if a row
+        was written, False (None) if it was there already.
+
+        On the hot path of every message: the statement is built once per shape and run on
+        the session's connection as Core, skipping the ORM's bulk-insert machinery."""
+        shape = (self.postgres, model, tuple(conflict), tuple(values), returning)
+        stmt = _INSERTS.get(shape)
+        if stmt is None:
+            dialect = postgresql if self.postgres else sqlite
+            stmt = dialect.insert(model).on_conflict_do_nothing(index_elements=conflict)
+            if returning:
+                stmt = stmt.returning(getattr(model, returning))
+            _INSERTS[shape] = stmt
+        conn = await self.session.connection()
+        result: Any = await conn.execute(stmt, values)
+        if returning:
+            return result.scalar()
         return bool(result.rowcount)
 
 
@@ -66,6 +108,7 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self.claimant: Claimant | None = None
         self.postgres = engine.dialect.name == "postgresql"
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         # SQLite has one writer at a time (BEGIN IMMEDIATE). Queueing this process's
@@ -77,10 +120,14 @@ class Database:
     async def transaction(self) -> AsyncIterator[Tx]:
         if self._one_writer is None:
             async with self._sessions() as session, session.begin():
-                yield Tx(session, self.postgres)
-            return
-        async with self._one_writer, self._sessions() as session, session.begin():
-            yield Tx(session, self.postgres)
+                tx = Tx(session, self.postgres, self.claimant)
+                yield tx
+        else:
+            async with self._one_writer, self._sessions() as session, session.begin():
+                tx = Tx(session, self.postgres, self.claimant)
+                yield tx
+        if tx.queued and tx.claimant is not None:  # committed: the rows exist, deliver them
+            tx.claimant.hand_off(tx.queued)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
