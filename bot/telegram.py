@@ -28,6 +28,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from bot.channels import DeliveryError, Receive, RecipientUnreachable
 from bot.settings import Settings
+from bot.telegram_http import AiohttpRequest
 from handlers.buttons import MAX_TOKEN_BYTES
 from handlers.messages import FileRef, Incoming, Kind, Outgoing
 
@@ -65,13 +66,16 @@ class TelegramAdapter:
         self.max_photo_bytes, self.commands, self.poll_timeout = (
             max_photo_bytes, commands or {}, poll_timeout)
         api = api_base_url.rstrip("/")
+        connect, write, read = timeouts  # a call over these raises TimedOut: outbox retry
+        calls = AiohttpRequest(pool_size=64, connect_timeout=connect, write_timeout=write,
+                               read_timeout=read)
+        polls = AiohttpRequest(pool_size=1, connect_timeout=connect, write_timeout=write,
+                               read_timeout=read)
         builder = (ApplicationBuilder().token(token).base_url(f"{api}/bot")
                    .base_file_url(f"{api}/file/bot")
                    .rate_limiter(AIORateLimiter(overall_max_rate=max_rate, max_retries=3))
                    # many chats at once; the desk's per-chat lock keeps one person's order
-                   .concurrent_updates(64).connection_pool_size(64).pool_timeout(30))
-        connect, write, read = timeouts  # a call over these raises TimedOut: outbox retry
-        builder = builder.connect_timeout(connect).write_timeout(write).read_timeout(read)
+                   .concurrent_updates(64).request(calls).get_updates_request(polls))
         if mode == "webhook":
             builder = builder.updater(None)
         self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
