@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import col
 
 from storage.models import Conversation, SeenUpdate
@@ -17,6 +17,14 @@ async def mark_seen(tx: Tx, channel: str, update_id: str, now: datetime) -> bool
     return await tx.insert_ignore(SeenUpdate, values, ["channel", "update_id"])
 
 
+_CONVERSATION = select(Conversation).where(
+    col(Conversation.channel) == bindparam("channel"),
+    col(Conversation.chat_id) == bindparam("chat"),
+    col(Conversation.user_id) == bindparam("user"),
+).execution_options(populate_existing=True)
+_CONVERSATION_LOCKED = _CONVERSATION.with_for_update()  # built once: read on every message
+
+
 async def load_for_update(
     tx: Tx, channel: str, chat_id: str, user_id: str, now: datetime
 ) -> Conversation:
@@ -24,12 +32,9 @@ async def load_for_update(
 
     The row almost always exists: look first, insert only when missing (one statement on the
     common path instead of two)."""
-    stmt = tx.lock(select(Conversation).where(
-        col(Conversation.channel) == channel,
-        col(Conversation.chat_id) == chat_id,
-        col(Conversation.user_id) == user_id,
-    )).execution_options(populate_existing=True)
-    rows = await tx.scalars(stmt)
+    stmt = _CONVERSATION_LOCKED if tx.postgres else _CONVERSATION
+    params = {"channel": channel, "chat": chat_id, "user": user_id}
+    rows = await tx.scalars(stmt, params)
     if rows:
         return rows[0]
     values = {
@@ -37,7 +42,7 @@ async def load_for_update(
         "data": {}, "language": "", "updated_at": now,
     }
     await tx.insert_ignore(Conversation, values, ["channel", "chat_id", "user_id"])
-    return (await tx.scalars(stmt))[0]
+    return (await tx.scalars(stmt, params))[0]
 
 
 async def for_user(tx: Tx, channel: str, user_id: str) -> list[Conversation]:

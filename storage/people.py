@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlmodel import col
 
 from storage.models import ChatIdentity, Person, Role, Ticket, TicketStatus
@@ -34,19 +34,24 @@ async def person_by_identity(tx: Tx, channel: str, external_user_id: str) -> Per
     return rows[0] if rows else None
 
 
+# Built once: on every message, and SQLAlchemy's cache key of a statement built anew with
+# literal values costs about as much as the round trip itself.
+_IDENTITY_AND_PERSON = (
+    select(ChatIdentity, Person)
+    .join(Person, col(Person.id) == col(ChatIdentity.person_id))
+    .where(
+        col(ChatIdentity.channel) == bindparam("channel"),
+        col(ChatIdentity.external_user_id) == bindparam("user"),
+    )
+)
+
+
 async def identity_and_person(
     tx: Tx, channel: str, external_user_id: str
 ) -> tuple[ChatIdentity, Person] | tuple[None, None]:
     """Who wrote: their identity on this channel and the person, in one query."""
-    stmt = (
-        select(ChatIdentity, Person)
-        .join(Person, col(Person.id) == col(ChatIdentity.person_id))
-        .where(
-            col(ChatIdentity.channel) == channel,
-            col(ChatIdentity.external_user_id) == external_user_id,
-        )
-    )
-    row = (await tx.execute(stmt)).first()
+    params = {"channel": channel, "user": external_user_id}
+    row = (await tx.execute(_IDENTITY_AND_PERSON, params)).first()
     return (row[0], row[1]) if row else (None, None)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import col
 
 from storage.models import Page, PageState, Ticket, TicketEvent
@@ -58,15 +58,25 @@ async def events(tx: Tx, ticket_id: int) -> list[TicketEvent]:
     return await tx.scalars(stmt)
 
 
+_OPEN = select(Ticket).where(col(Ticket.status).in_([str(s) for s in OPEN_STATES]))
+_OPEN_BY = {  # built once: /status runs one of these on every call
+    (False, False): _OPEN.order_by(col(Ticket.id)),
+    (True, False): _OPEN.where(col(Ticket.reporter_id) == bindparam("reporter"))
+    .order_by(col(Ticket.id)),
+    (False, True): _OPEN.where(col(Ticket.assignee_id) == bindparam("assignee"))
+    .order_by(col(Ticket.id)),
+    (True, True): _OPEN.where(col(Ticket.reporter_id) == bindparam("reporter"),
+                              col(Ticket.assignee_id) == bindparam("assignee"))
+    .order_by(col(Ticket.id)),
+}
+
+
 async def open_tickets(
     tx: Tx, *, reporter_id: int | None = None, assignee_id: int | None = None
 ) -> list[Ticket]:
-    stmt = select(Ticket).where(col(Ticket.status).in_([str(s) for s in OPEN_STATES]))
-    if reporter_id is not None:
-        stmt = stmt.where(col(Ticket.reporter_id) == reporter_id)
-    if assignee_id is not None:
-        stmt = stmt.where(col(Ticket.assignee_id) == assignee_id)
-    return await tx.scalars(stmt.order_by(col(Ticket.id)))
+    stmt = _OPEN_BY[reporter_id is not None, assignee_id is not None]
+    params = {"reporter": reporter_id, "assignee": assignee_id}
+    return await tx.scalars(stmt, {k: v for k, v in params.items() if v is not None})
 
 
 async def listing(

@@ -70,14 +70,14 @@ class Tx:
     async def get(self, model: type[M], ident: Any, *, lock: bool = False) -> M | None:
         return await self.session.get(model, ident, with_for_update=lock and self.postgres)
 
-    async def scalars(self, stmt: Any) -> list[Any]:
-        return list((await self.session.execute(stmt)).scalars().all())
+    async def scalars(self, stmt: Any, params: dict[str, Any] | None = None) -> list[Any]:
+        return list((await self.session.execute(stmt, params)).scalars().all())
 
     async def scalar(self, stmt: Any) -> Any:
         return (await self.session.execute(stmt)).scalar()
 
-    async def execute(self, stmt: Any) -> Any:
-        return await self.session.execute(stmt)
+    async def execute(self, stmt: Any, params: dict[str, Any] | None = None) -> Any:
+        return await self.session.execute(stmt, params)
 
     async def insert_ignore(
         self, model: type[SQLModel], values: dict[str, Any], conflict: list[str],
