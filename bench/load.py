@@ -4,16 +4,21 @@
         [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/frontline_bench]
 
 For each setup (1 replica on SQLite; 1 and 3 on PostgreSQL when --postgres is given — its
-public schema is dropped), `frontline run` processes take Telegram webhook traffic through a
-round-robin forwarder from a fake Bot API server. Messages (`/status`, a full desk step each)
-are posted at --rate per second; time-to-reply is from the webhook POST to the reply reaching
-the fake server. Prints throughput, p50/p99, errors, lost and doubled replies, peak RSS.
+public schema is dropped), `frontline run` processes take Telegram webhook traffic from a
+load generator that spreads its posts over them in turn (or, with --via-forwarder, through
+the tests' round-robin forwarder process-in-the-middle, which costs the shared CPU more) and
+answer through a fake Bot API server. Messages (`/status`, a full desk step each) are posted
+at --rate per second; time-to-reply is from the webhook POST to the reply reaching the fake
+server. Prints throughput, p50/p99, errors, lost and doubled replies, peak RSS, and CPU time
+per message of the replicas, of the harness (generator + fake server) and of PostgreSQL.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import itertools
 import os
 import statistics
 import sys
@@ -76,18 +81,21 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-async def post_all(api: Timed, lb: str, reporters: int, messages: int, rate: float,
+async def post_all(api: Timed, targets: list[str], reporters: int, messages: int, rate: float,
                    sent: dict[int, list[float]]) -> int:
     errors = 0
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=400)) as s:
+        turn = itertools.cycle(targets)
+
         async def post(chat: int) -> None:
             nonlocal errors
             update = api.say(chat, "r", "/status")
             api.updates.clear()  # webhook mode: nobody polls
             sent.setdefault(chat, []).append(time.perf_counter())
             try:
-                async with s.post(f"{lb}/telegram/webhook", json=update, headers=headers) as r:
+                async with s.post(f"{next(turn)}/telegram/webhook", json=update,
+                                  headers=headers) as r:
                     errors += r.status != 200
             except aiohttp.ClientError:
                 errors += 1
@@ -100,8 +108,33 @@ async def post_all(api: Timed, lb: str, reporters: int, messages: int, rate: flo
     return errors
 
 
+def tally(api: Timed, sent: dict[int, list[float]]) -> tuple[list[float], int, int]:
+    """Latencies (ms), lost and doubled replies, chat by chat (a total could hide both)."""
+    latencies = sorted((reply - at) * 1000 for chat, times in sent.items()
+                       for at, reply in zip(times, api.replied.get(chat, []), strict=False))
+    per_chat = [(len(times), len(api.replied.get(chat, []))) for chat, times in sent.items()]
+    return (latencies, sum(max(0, want - got) for want, got in per_chat),
+            sum(max(0, got - want) for want, got in per_chat))
+
+
+async def load(api: Timed, targets: list[str], reporters: int, messages: int,
+               rate: float) -> tuple[dict[int, list[float]], int]:
+    """Post the messages at the rate and wait (bounded) until every reply is in."""
+    sent: dict[int, list[float]] = {}
+    errors = await post_all(api, targets, reporters, messages, rate, sent)
+
+    def complete() -> bool:
+        return all(len(api.replied.get(c, [])) >= len(t) for c, t in sent.items())
+
+    try:
+        await api.wait_for(complete, within=300)
+    except AssertionError:
+        pass  # counted as lost
+    return sent, errors
+
+
 async def run(url: str, replicas: int, reporters: int, messages: int, rate: float,
-              tmp: Path) -> dict[str, float]:
+              tmp: Path, via_forwarder: bool = False, warmup: float = 2.0) -> dict[str, float]:
     api = Timed()
     api_url = await api.start()
     await fresh(url)
@@ -112,19 +145,16 @@ async def run(url: str, replicas: int, reporters: int, messages: int, rate: floa
         cluster.start(i)
     await wait_healthy(cluster.backends, [p for p in cluster.procs if p], tmp)
     runner, lb = await forwarder(cluster.backends)
-    sent: dict[int, list[float]] = {}
+    targets = [lb] if via_forwarder else cluster.backends
     pids = [p.pid for p in cluster.procs if p]
     try:
+        # Warm-up, not measured: pools fill, statements are prepared, connections open.
+        warm, warm_errors = await load(api, targets, reporters, int(rate * warmup), rate)
+        _, warm_lost, warm_doubled = tally(api, warm)
+        api.replied.clear()
         cpu0, db0, own0 = sum(cpu_seconds(p) for p in pids), postgres_cpu(), time.process_time()
         start = time.perf_counter()
-        errors = await post_all(api, lb, reporters, messages, rate, sent)
-        def complete() -> bool:  # every chat has all its replies (a total could hide a double)
-            return all(len(api.replied.get(c, [])) >= len(t) for c, t in sent.items())
-
-        try:
-            await api.wait_for(complete, within=300)
-        except AssertionError:
-            pass  # counted as lost below
+        sent, errors = await load(api, targets, reporters, messages, rate)
         elapsed = time.perf_counter() - start
         own = time.process_time() - own0
         replicas_cpu = sum(cpu_seconds(p) for p in pids) - cpu0
@@ -134,13 +164,11 @@ async def run(url: str, replicas: int, reporters: int, messages: int, rate: floa
         await runner.cleanup()
         cluster.stop_all()
         await api.close()
-    latencies = sorted((reply - at) * 1000 for chat, times in sent.items()
-                       for at, reply in zip(times, api.replied.get(chat, []), strict=False))
-    per_chat = [(len(times), len(api.replied.get(chat, []))) for chat, times in sent.items()]
+    latencies, lost, doubled = tally(api, sent)
     return {"rate": messages / elapsed, "p50": statistics.median(latencies),
-            "p99": latencies[int(len(latencies) * 0.99) - 1], "errors": errors,
-            "lost": sum(max(0, want - got) for want, got in per_chat),
-            "doubled": sum(max(0, got - want) for want, got in per_chat), "rss": rss,
+            "p99": latencies[int(len(latencies) * 0.99) - 1],
+            "errors": errors + warm_errors, "lost": lost + warm_lost,
+            "doubled": doubled + warm_doubled, "rss": rss,
             "cpu": replicas_cpu * 1000 / messages, "harness": own * 1000 / messages,
             "db": db_cpu * 1000 / messages}
 
@@ -151,7 +179,16 @@ def main() -> None:
     ap.add_argument("--messages", type=int, default=20_000)
     ap.add_argument("--rate", type=float, default=200)
     ap.add_argument("--postgres", default="")
+    ap.add_argument("--warmup", type=float, default=2.0,
+                    help="seconds of traffic at --rate before measuring (checked, not timed)")
+    ap.add_argument("--only", default="", help="run only the setups whose name has this text")
+    ap.add_argument("--via-forwarder", action="store_true",
+                    help="post through the tests' round-robin forwarder (costs harness CPU) "
+                         "instead of spreading posts over the replicas from the generator")
     args = ap.parse_args()
+    # The harness keeps every call it saw: its own full GC passes would stall the fake
+    # server and be counted as the bot's time-to-reply.
+    gc.disable()
     with tempfile.TemporaryDirectory() as tmp:
         setups = [("1 replica, SQLite", f"sqlite+aiosqlite:///{Path(tmp) / 'load.db'}", 1)]
         if args.postgres:
@@ -159,10 +196,12 @@ def main() -> None:
                        ("3 replicas, PostgreSQL", args.postgres, 3)]
         print(f"{datetime.now(UTC):%Y-%m-%d} {args.reporters} reporters, {args.messages} "
               f"messages at {args.rate:g}/s")
+        setups = [s for s in setups if args.only in s[0]]
         for i, (name, url, n) in enumerate(setups):
             work = Path(tmp) / f"run{i}"
             work.mkdir()
-            r = asyncio.run(run(url, n, args.reporters, args.messages, args.rate, work))
+            r = asyncio.run(run(url, n, args.reporters, args.messages, args.rate, work,
+                                args.via_forwarder, args.warmup))
             print(f"{name:<24} {r['rate']:6.1f} msg/s  p50 {r['p50']:7.1f} ms  "
                   f"p99 {r['p99']:8.1f} ms  errors {r['errors']:.0f}  lost {r['lost']:.0f}  "
                   f"doubled {r['doubled']:.0f}  peak RSS {r['rss']:.0f} MB  CPU/msg replicas "

@@ -166,8 +166,12 @@ class DeliveryWorker:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def flush(self) -> int:
-        """Finish the hand-overs under way, then claim and deliver what is due (the sweep)."""
-        await self.drain()
+        """Finish the hand-overs under way now, then claim and deliver what is due (the
+        sweep). Only those under way now: under steady traffic there always are new ones,
+        and waiting for none would hold the sweep, and every timer, for as long as it lasts."""
+        under_way = list(self._tasks)
+        if under_way:
+            await asyncio.gather(*under_way, return_exceptions=True)
         return await self.run_once()
 
     async def run_once(self) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from storage.models import ChatIdentity, Outbox, OutboxState, TicketEvent
+from storage.models import ChatIdentity, Outbox, OutboxState, Role, TicketEvent
 from tests.handlers.test_ticket_life import report_valve_fault
 from tests.support.chat import settle
 
@@ -126,3 +126,39 @@ async def test_an_assignee_who_blocked_the_bot_is_reported_to_the_manager(
     await settle(app)
     assert manager.heard("负责人无法联系") and manager.heard("张工")
     assert "FL-000001" in manager.last().text
+
+
+async def test_the_sweep_is_not_held_up_by_a_steady_stream_of_replies(app, channel, cast):
+    # Under steady traffic some replies are always being sent; the sweep waits for those
+    # under way when it starts, never for all traffic to stop (or timers would never fire).
+    import asyncio
+
+    from handlers.messages import Incoming, Kind
+
+    users = [await cast.add(f"s{i}", f"用户{i}", Role.REPORTER) for i in range(3)]
+    slow_send = channel.send
+
+    async def slow(out):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0.01)
+        return await slow_send(out)
+
+    channel.send = slow  # type: ignore[method-assign]
+    stop = asyncio.Event()
+
+    async def traffic() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            who = users[n % 3].user_id
+            await app.receive(Incoming("fake", who, who, f"steady-{n}", Kind.COMMAND,
+                                       text="/help"))
+            await asyncio.sleep(0.002)
+
+    flow = asyncio.create_task(traffic())
+    try:
+        await asyncio.sleep(0.1)  # replies are in flight from now on
+        await asyncio.wait_for(app.sweeper.run_once(), timeout=5)
+    finally:
+        stop.set()
+        await flow
+    await app.delivery.drain()
