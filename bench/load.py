@@ -36,6 +36,8 @@ from storage.engine import make_engine
 from tests.fakes.telegram_api import FakeBotApi
 from tests.support.cluster import SECRET, Cluster, forwarder, seed, wait_healthy
 
+WEBHOOK_CONNECTIONS = 100
+
 
 class Timed(FakeBotApi):
     def __post_init__(self) -> None:
@@ -85,7 +87,9 @@ async def post_all(api: Timed, targets: list[str], reporters: int, messages: int
                    sent: dict[int, list[float]]) -> int:
     errors = 0
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=400)) as s:
+    # Telegram opens at most `max_connections` (1-100, default 40) to a webhook at once
+    connector = aiohttp.TCPConnector(limit=WEBHOOK_CONNECTIONS)
+    async with aiohttp.ClientSession(connector=connector) as s:
         turn = itertools.cycle(targets)
 
         async def post(chat: int) -> None:

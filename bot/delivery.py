@@ -79,25 +79,44 @@ RECENT_SENDS = 2000  # platform ids kept in memory so an edit need not look its 
 
 
 class Recorder:
-    """Writes outcomes back, many sends per transaction (group commit).
+    """Writes outcomes back, many per transaction (group commit).
 
-    A caller returns once its outcome is committed: while one write-back runs, the outcomes
-    that arrive meanwhile gather and go together in the next one. A send and its mark stay
-    milliseconds apart, which is what bounds a resend after a crash."""
+    Sends that went through are marked a moment later (`delay`), together with the others
+    of that moment: one transaction for many replies instead of one each. Nothing waits for
+    that mark (the platform ids of this process's sends are in memory for edits), and the
+    window in which a crash means one resend grows by no more than `delay` — far inside the
+    claim lease that bounds it anyway. Failures, dead rows and unreachable people are
+    written at once: what follows them (back-off, telling a manager) must see them.
+    """
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, db: Database, delay: float = 0.05) -> None:
+        self.db, self.delay = db, delay
         self._waiting = Outcomes()
         self._lock = asyncio.Lock()
+        self._flusher: asyncio.Task[None] | None = None
 
     async def record(self, outcomes: Outcomes) -> None:
         if not (outcomes.sent or outcomes.updates or outcomes.unreachable):
             return
         self._waiting.take(outcomes)
+        if outcomes.updates or outcomes.unreachable:
+            await self.flush()
+        elif self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(self.delay)
+        try:
+            await self.flush()
+        except Exception:  # the rows keep their claim: sent once more after the lease
+            log.exception("marking sent messages failed")
+
+    async def flush(self) -> None:
+        """Write everything gathered so far; returns once it is committed."""
         async with self._lock:
             batch, self._waiting = self._waiting, Outcomes()
             if batch.sent or batch.updates or batch.unreachable:
-                await self._write(batch)  # ours, unless an earlier holder took it along
+                await self._write(batch)
 
     async def _write(self, batch: Outcomes) -> None:
         async with self.db.transaction() as tx:
@@ -161,9 +180,10 @@ class DeliveryWorker:
         self._spawn(self.run_once())
 
     async def drain(self) -> None:
-        """Wait for handed-over and kicked deliveries (tests, shutdown)."""
+        """Wait for handed-over and kicked deliveries and their marks (tests, shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._recorder.flush()
 
     async def flush(self) -> int:
         """Finish the hand-overs under way now, then claim and deliver what is due (the
@@ -172,10 +192,12 @@ class DeliveryWorker:
         under_way = list(self._tasks)
         if under_way:
             await asyncio.gather(*under_way, return_exceptions=True)
+        await self._recorder.flush()  # marked before claiming: a lease may have run out
         return await self.run_once()
 
     async def run_once(self) -> int:
-        """Claim and deliver every due message; returns how many were handled."""
+        """Claim and deliver every due message; returns how many were handled, once what
+        was sent is marked."""
         handled = 0
         async with self._lock:
             while True:
@@ -184,7 +206,9 @@ class DeliveryWorker:
                 await self._deliver_batch(batch)
                 handled += len(batch)
                 if not batch and not self._again:
-                    return handled
+                    break
+        await self._recorder.flush()
+        return handled
 
     async def _deliver_batch(self, batch: list[Outbox]) -> None:
         """Chats in parallel, each chat's messages in order (they were claimed by id)."""
