@@ -144,7 +144,8 @@ async def run(url: str, replicas: int, reporters: int, messages: int, rate: floa
     await fresh(url)
     await seed(url, reporters)
     cluster = Cluster(api_url, api.token, tmp, url=url, replicas=replicas,
-                      FRONTLINE_FLOOD_BURST="1000", FRONTLINE_LOG_LEVEL="WARNING")
+                      FRONTLINE_FLOOD_BURST="1000", FRONTLINE_LOG_LEVEL="WARNING",
+                      FRONTLINE_SWEEP_INTERVAL_SECONDS="2")  # the default, not the tests' 0.5
     for i in range(replicas):
         cluster.start(i)
     await wait_healthy(cluster.backends, [p for p in cluster.procs if p], tmp)
