@@ -76,6 +76,7 @@ MARK_SENT = (
             platform_message_id=bindparam("message_id"), claimed_until=None, last_error="")
 )
 RECENT_SENDS = 2000  # platform ids kept in memory so an edit need not look its target up
+RETRY_MARKS_MAX_SECONDS = 30.0  # well inside the claim lease that a lost mark would run into
 
 
 class Recorder:
@@ -100,23 +101,44 @@ class Recorder:
             return
         self._waiting.take(outcomes)
         if outcomes.updates or outcomes.unreachable:
-            await self.flush()
-        elif self._flusher is None or self._flusher.done():
+            try:
+                await self.flush()
+                return
+            except Exception:
+                self._flush_later()  # kept, and tried again
+                raise
+        self._flush_later()
+
+    def _flush_later(self) -> None:
+        if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_soon())
 
     async def _flush_soon(self) -> None:
-        await asyncio.sleep(self.delay)
-        try:
-            await self.flush()
-        except Exception:  # the rows keep their claim: sent once more after the lease
-            log.exception("marking sent messages failed")
+        delay = self.delay
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await self.flush()
+                return
+            except Exception as exc:  # database away: the marks wait and are tried again
+                log.warning("marking sent messages failed (%s); trying again in %.0fs",
+                            type(exc).__name__, delay)
+                delay = min(max(delay * 2, 1.0), RETRY_MARKS_MAX_SECONDS)
 
     async def flush(self) -> None:
-        """Write everything gathered so far; returns once it is committed."""
+        """Write everything gathered so far; returns once it is committed. If the write
+        fails, what it held is kept for the next one: a mark lost here would mean the
+        message is sent again once its lease runs out."""
         async with self._lock:
             batch, self._waiting = self._waiting, Outcomes()
-            if batch.sent or batch.updates or batch.unreachable:
+            if not (batch.sent or batch.updates or batch.unreachable):
+                return
+            try:
                 await self._write(batch)
+            except BaseException:
+                batch.take(self._waiting)
+                self._waiting = batch
+                raise
 
     async def _write(self, batch: Outcomes) -> None:
         async with self.db.transaction() as tx:
@@ -183,7 +205,10 @@ class DeliveryWorker:
         """Wait for handed-over and kicked deliveries and their marks (tests, shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
-        await self._recorder.flush()
+        try:
+            await self._recorder.flush()
+        except Exception as exc:  # database away: the marks stay queued in memory
+            log.warning("marking sent messages failed: %s", type(exc).__name__)
 
     async def flush(self) -> int:
         """Finish the hand-overs under way now, then claim and deliver what is due (the

@@ -162,3 +162,29 @@ async def test_the_sweep_is_not_held_up_by_a_steady_stream_of_replies(app, chann
         stop.set()
         await flow
     await app.delivery.drain()
+
+
+async def test_marks_that_fail_to_be_written_are_kept_and_nothing_is_sent_twice(
+    app, clock, channel, reporter
+):
+    # The database is away when the sent messages are to be marked: the marks wait in memory
+    # and are written once it is back, so the rows are never claimed and sent again.
+    recorder = app.delivery._recorder
+    write, failures = recorder._write, [1]
+
+    async def flaky(batch):  # type: ignore[no-untyped-def]
+        if failures[0]:
+            failures[0] -= 1
+            raise ConnectionError("database away")
+        await write(batch)
+
+    recorder._write = flaky
+    recorder.delay = 0.01
+    await reporter.says("/help")  # sent; its mark's first write fails, the next succeeds
+    assert failures == [0] and len(channel.sent) == 1
+    clock.advance(hours=1)  # far past the claim lease
+    await app.delivery.flush()
+    assert len(channel.sent) == 1
+    async with app.db.transaction() as tx:
+        [row] = await tx.scalars(select(Outbox).execution_options(populate_existing=True))
+    assert row.state == OutboxState.SENT
