@@ -74,6 +74,7 @@ def main() -> None:
     ap.add_argument("--messages", type=int, default=2000)
     ap.add_argument("--concurrency", type=int, default=20)
     ap.add_argument("--postgres", default="")
+    ap.add_argument("--only", default="", help="run only the setups whose name has this text")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         setups = [("SQLite", f"sqlite+aiosqlite:///{Path(tmp) / 'step.db'}")]
@@ -81,6 +82,8 @@ def main() -> None:
             setups.append(("PostgreSQL", args.postgres))
         print(f"{datetime.now(UTC):%Y-%m-%d} {args.messages} messages, {args.concurrency} at once")
         for name, url in setups:
+            if args.only not in name:
+                continue
             r = asyncio.run(run(url, args.messages, args.concurrency, Path(tmp)))
             print(f"{name:<11} {r['rate']:6.1f} msg/s  CPU {r['cpu_ms']:5.2f} ms/msg  "
                   f"{r['statements']:4.1f} statements/msg  sent {r['sent']:.0f}", flush=True)
