@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -32,6 +32,7 @@ from handlers.locks import KeyedLocks
 from handlers.messages import Outgoing
 from storage import outbox
 from storage.models import ChatIdentity, Outbox, OutboxState
+from storage.outbox import Sendable
 from storage.uow import Claimant, Database
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ class Outcomes:
     updates: list[tuple[int, dict[str, object]]] = field(default_factory=list)
     unreachable: set[tuple[str, str]] = field(default_factory=set)
 
-    def dead(self, row: Outbox, reason: str) -> None:
+    def dead(self, row: Sendable, reason: str) -> None:
         self.updates.append((row.id or 0, {"state": str(OutboxState.DEAD),
                                            "last_error": reason[:500]}))
 
@@ -179,7 +180,7 @@ class DeliveryWorker:
         """What the database needs to write rows claimed by this worker and hand them over."""
         return Claimant(self.worker_id, self.lease, self.submit)
 
-    def submit(self, rows: list[Outbox]) -> None:
+    def submit(self, rows: Sequence[Sendable]) -> None:
         """Deliver rows a committed transaction of this process queued (claimed by us)."""
         self._spawn(self._deliver_batch(rows))
 
@@ -235,13 +236,13 @@ class DeliveryWorker:
         await self._recorder.flush()
         return handled
 
-    async def _deliver_batch(self, batch: list[Outbox]) -> None:
+    async def _deliver_batch(self, batch: Sequence[Sendable]) -> None:
         """Chats in parallel, each chat's messages in order (they were claimed by id)."""
-        chats: dict[tuple[str, str], list[Outbox]] = {}
+        chats: dict[tuple[str, str], list[Sendable]] = {}
         for row in batch:
             chats.setdefault((row.channel, row.chat_id), []).append(row)
 
-        async def one_chat(chat: tuple[str, str], rows: list[Outbox]) -> None:
+        async def one_chat(chat: tuple[str, str], rows: list[Sendable]) -> None:
             async with self._chats.hold(chat):
                 for row in rows:
                     # Recorded right after each send: a crash between the two is the only
@@ -263,7 +264,7 @@ class DeliveryWorker:
             return await outbox.claim_due(tx, self.clock.now(), self.worker_id, self.lease)
 
     @logctx.binds(outbox=lambda a: a["row"].id)
-    async def _deliver(self, row: Outbox, outcomes: Outcomes) -> None:
+    async def _deliver(self, row: Sendable, outcomes: Outcomes) -> None:
         if row.claimed_until is not None and self.clock.now() >= row.claimed_until:
             # Our lease ran out while earlier sends were slow: another replica may have
             # claimed this row by now, and sending it too would deliver it twice.
@@ -311,7 +312,7 @@ class DeliveryWorker:
         await channel.edit(out, target_id)
         return target_id
 
-    def _failed(self, row: Outbox, reason: str, retry_after: float | None,
+    def _failed(self, row: Sendable, reason: str, retry_after: float | None,
                 outcomes: Outcomes) -> None:
         if row.attempts >= self.policy.max_attempts:
             log.error("outbox %s to %s gave up after %s attempts: %s", row.id, row.channel,

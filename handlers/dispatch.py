@@ -28,7 +28,7 @@ from handlers.locks import KeyedLocks
 from handlers.messages import Incoming, Kind, Outgoing
 from handlers.states import State
 from handlers.texts import Texts
-from storage import conversations, people
+from storage import conversations
 from storage.uow import Database, Tx
 
 log = logging.getLogger(__name__)
@@ -91,8 +91,8 @@ class Desk:
         if not await conversations.mark_seen(tx, inc.channel, inc.update_id, now):
             log.info("duplicate %s update %s ignored", inc.channel, inc.update_id)
             return None
-        conv = await conversations.load_for_update(tx, inc.channel, inc.chat_id, inc.user_id, now)
-        ident, person = await people.identity_and_person(tx, inc.channel, inc.user_id)
+        conv, ident, person = await conversations.load_for_update(
+            tx, inc.channel, inc.chat_id, inc.user_id, now)
         if ident is not None and (ident.last_seen is None or now - ident.last_seen > SEEN_EVERY):
             ident.last_seen = now  # only to pick the channel a person used last: coarse is fine
             tx.add(ident)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, select
 from sqlmodel import col
 
-from storage.models import Conversation, SeenUpdate
+from storage.models import ChatIdentity, Conversation, Person, SeenUpdate
 from storage.uow import Tx
 
 
@@ -17,32 +17,44 @@ async def mark_seen(tx: Tx, channel: str, update_id: str, now: datetime) -> bool
     return await tx.insert_ignore(SeenUpdate, values, ["channel", "update_id"])
 
 
-_CONVERSATION = select(Conversation).where(
-    col(Conversation.channel) == bindparam("channel"),
-    col(Conversation.chat_id) == bindparam("chat"),
-    col(Conversation.user_id) == bindparam("user"),
-).execution_options(populate_existing=True)
-_CONVERSATION_LOCKED = _CONVERSATION.with_for_update()  # built once: read on every message
+# Built once, read on every message: the conversation with who wrote (their identity on this
+# channel and the person, when registered), one round trip instead of two.
+_CONVERSATION = (
+    select(Conversation, ChatIdentity, Person)
+    .outerjoin(ChatIdentity, and_(
+        col(ChatIdentity.channel) == col(Conversation.channel),
+        col(ChatIdentity.external_user_id) == col(Conversation.user_id),
+    ))
+    .outerjoin(Person, col(Person.id) == col(ChatIdentity.person_id))
+    .where(
+        col(Conversation.channel) == bindparam("channel"),
+        col(Conversation.chat_id) == bindparam("chat"),
+        col(Conversation.user_id) == bindparam("user"),
+    )
+    .execution_options(populate_existing=True)
+)
+_CONVERSATION_LOCKED = _CONVERSATION.with_for_update(of=Conversation)  # not the people rows
 
 
 async def load_for_update(
     tx: Tx, channel: str, chat_id: str, user_id: str, now: datetime
-) -> Conversation:
-    """The conversation row of this person in this chat, created if new, locked for the step.
+) -> tuple[Conversation, ChatIdentity | None, Person | None]:
+    """The conversation row of this person in this chat, created if new, locked for the step;
+    with the writer's identity and person (None, None when not registered).
 
     The row almost always exists: look first, insert only when missing (one statement on the
     common path instead of two)."""
     stmt = _CONVERSATION_LOCKED if tx.postgres else _CONVERSATION
     params = {"channel": channel, "chat": chat_id, "user": user_id}
-    rows = await tx.scalars(stmt, params)
-    if rows:
-        return rows[0]
-    values = {
-        "channel": channel, "chat_id": chat_id, "user_id": user_id, "state": "idle",
-        "data": {}, "language": "", "updated_at": now,
-    }
-    await tx.insert_ignore(Conversation, values, ["channel", "chat_id", "user_id"])
-    return (await tx.scalars(stmt, params))[0]
+    row = (await tx.execute(stmt, params)).first()
+    if row is None:
+        values = {
+            "channel": channel, "chat_id": chat_id, "user_id": user_id, "state": "idle",
+            "data": {}, "language": "", "updated_at": now,
+        }
+        await tx.insert_ignore(Conversation, values, ["channel", "chat_id", "user_id"])
+        row = (await tx.execute(stmt, params)).one()
+    return row[0], row[1], row[2]
 
 
 async def for_user(tx: Tx, channel: str, user_id: str) -> list[Conversation]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,22 @@ from sqlmodel import col
 from storage.claims import claim
 from storage.models import Outbox, OutboxState
 from storage.uow import Tx
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A row this process has just written claimed by itself: what delivery reads of it,
+    without building an ORM object per reply (that cost as much as the insert)."""
+
+    id: int
+    channel: str
+    chat_id: str
+    payload: dict[str, Any]
+    attempts: int
+    claimed_until: datetime | None
+
+
+Sendable = Outbox | Queued  # what delivery takes: claimed ORM rows, or rows it was handed
 
 
 async def enqueue(tx: Tx, payload: dict[str, Any], now: datetime) -> bool:
@@ -36,7 +53,8 @@ async def enqueue(tx: Tx, payload: dict[str, Any], now: datetime) -> bool:
     row_id = await tx.insert_ignore(Outbox, values, ["dedup_key"], returning="id")
     if row_id is None:
         return False
-    tx.queued.append(Outbox(id=row_id, **values))
+    tx.queued.append(Queued(row_id, payload["channel"], payload["chat_id"], payload, 1,
+                            values["claimed_until"]))
     return True
 
 

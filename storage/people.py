@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, or_, select
 from sqlmodel import col
 
 from storage.models import ChatIdentity, Person, Role, Ticket, TicketStatus
@@ -19,6 +19,9 @@ OPEN_STATES = (
     TicketStatus.WAITING_FOR_REPORTER,
     TicketStatus.REOPENED,
 )
+# `status IN (…)` of a constant list is re-rendered on every run (an "expanding" parameter);
+# the same test as ORs of equalities compiles once and stays in the statement cache.
+IS_OPEN = or_(*(col(Ticket.status) == str(s) for s in OPEN_STATES))
 
 
 async def person_by_identity(tx: Tx, channel: str, external_user_id: str) -> Person | None:
@@ -32,27 +35,6 @@ async def person_by_identity(tx: Tx, channel: str, external_user_id: str) -> Per
     )
     rows = await tx.scalars(stmt)
     return rows[0] if rows else None
-
-
-# Built once: on every message, and SQLAlchemy's cache key of a statement built anew with
-# literal values costs about as much as the round trip itself.
-_IDENTITY_AND_PERSON = (
-    select(ChatIdentity, Person)
-    .join(Person, col(Person.id) == col(ChatIdentity.person_id))
-    .where(
-        col(ChatIdentity.channel) == bindparam("channel"),
-        col(ChatIdentity.external_user_id) == bindparam("user"),
-    )
-)
-
-
-async def identity_and_person(
-    tx: Tx, channel: str, external_user_id: str
-) -> tuple[ChatIdentity, Person] | tuple[None, None]:
-    """Who wrote: their identity on this channel and the person, in one query."""
-    params = {"channel": channel, "user": external_user_id}
-    row = (await tx.execute(_IDENTITY_AND_PERSON, params)).first()
-    return (row[0], row[1]) if row else (None, None)
 
 
 async def identity(tx: Tx, channel: str, external_user_id: str) -> ChatIdentity | None:
@@ -141,7 +123,7 @@ async def open_job_counts(tx: Tx, person_ids: list[int]) -> dict[int, int]:
         select(col(Ticket.assignee_id), func.count())
         .where(
             col(Ticket.assignee_id).in_(person_ids),
-            col(Ticket.status).in_([str(s) for s in OPEN_STATES]),
+            IS_OPEN,
         )
         .group_by(col(Ticket.assignee_id))
     )

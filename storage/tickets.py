@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, select
 from sqlmodel import col
 
 from storage.models import Page, PageState, Ticket, TicketEvent
-from storage.people import OPEN_STATES
+from storage.people import IS_OPEN
 from storage.uow import Tx
 
 NUMBER_PREFIX = "FL-"
@@ -58,7 +58,7 @@ async def events(tx: Tx, ticket_id: int) -> list[TicketEvent]:
     return await tx.scalars(stmt)
 
 
-_OPEN = select(Ticket).where(col(Ticket.status).in_([str(s) for s in OPEN_STATES]))
+_OPEN = select(Ticket).where(IS_OPEN)
 _OPEN_BY = {  # built once: /status runs one of these on every call
     (False, False): _OPEN.order_by(col(Ticket.id)),
     (True, False): _OPEN.where(col(Ticket.reporter_id) == bindparam("reporter"))
