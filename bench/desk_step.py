@@ -32,7 +32,6 @@ from tests.support.fakes import FakeChannel
 sys.path.insert(0, str(Path(__file__).parent))
 from load import fresh
 
-
 ROUND = 10  # messages per worker between two reference loops
 REFERENCE_LOOP = 100_000  # about 10-20 ms of CPU
 
@@ -103,7 +102,8 @@ def main() -> None:
                 continue
             r = asyncio.run(run(url, args.messages, args.concurrency, Path(tmp)))
             print(f"{name:<11} {r['rate']:6.1f} msg/s  CPU {r['cpu_ms']:5.2f} ms/msg  "
-                  f"(x{r['relative']:.3f} of the reference loop)  {r['statements']:4.1f} statements/msg  sent {r['sent']:.0f}", flush=True)
+                  f"(x{r['relative']:.3f} of the reference loop)  "
+                  f"{r['statements']:4.1f} statements/msg  sent {r['sent']:.0f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -112,6 +112,23 @@ async def post_all(api: Timed, targets: list[str], reporters: int, messages: int
     return errors
 
 
+def timeline(api: Timed, sent: dict[int, list[float]]) -> str:
+    """Time-to-reply second by second of sending: a steady queue and stalls look different."""
+    pairs = sorted((at, (reply - at) * 1000) for chat, times in sent.items()
+                   for at, reply in zip(times, api.replied.get(chat, []), strict=False))
+    if not pairs:
+        return ""
+    start, seconds = pairs[0][0], {}
+    for at, ms in pairs:
+        seconds.setdefault(int(at - start), []).append(ms)
+    lines = []
+    for second, values in sorted(seconds.items()):
+        values.sort()
+        lines.append(f"  {second:4d}s  n {len(values):4d}  p50 {values[len(values) // 2]:7.1f}"
+                     f"  p99 {values[int(len(values) * 0.99) - 1]:7.1f}  max {values[-1]:7.1f}")
+    return "\n".join(lines)
+
+
 def tally(api: Timed, sent: dict[int, list[float]]) -> tuple[list[float], int, int]:
     """Latencies (ms), lost and doubled replies, chat by chat (a total could hide both)."""
     latencies = sorted((reply - at) * 1000 for chat, times in sent.items()
@@ -138,7 +155,8 @@ async def load(api: Timed, targets: list[str], reporters: int, messages: int,
 
 
 async def run(url: str, replicas: int, reporters: int, messages: int, rate: float,
-              tmp: Path, via_forwarder: bool = False, warmup: float = 2.0) -> dict[str, float]:
+              tmp: Path, via_forwarder: bool = False, warmup: float = 2.0,
+              show_timeline: bool = False) -> dict[str, float]:
     api = Timed()
     api_url = await api.start()
     await fresh(url)
@@ -170,6 +188,8 @@ async def run(url: str, replicas: int, reporters: int, messages: int, rate: floa
         cluster.stop_all()
         await api.close()
     latencies, lost, doubled = tally(api, sent)
+    if show_timeline:
+        print(timeline(api, sent), flush=True)
     return {"rate": messages / elapsed, "p50": statistics.median(latencies),
             "p99": latencies[int(len(latencies) * 0.99) - 1],
             "errors": errors + warm_errors, "lost": lost + warm_lost,
@@ -190,6 +210,8 @@ def main() -> None:
     ap.add_argument("--via-forwarder", action="store_true",
                     help="post through the tests' round-robin forwarder (costs harness CPU) "
                          "instead of spreading posts over the replicas from the generator")
+    ap.add_argument("--timeline", action="store_true",
+                    help="print time-to-reply second by second (where the tail comes from)")
     args = ap.parse_args()
     # The harness keeps every call it saw: its own full GC passes would stall the fake
     # server and be counted as the bot's time-to-reply.
@@ -206,7 +228,7 @@ def main() -> None:
             work = Path(tmp) / f"run{i}"
             work.mkdir()
             r = asyncio.run(run(url, n, args.reporters, args.messages, args.rate, work,
-                                args.via_forwarder, args.warmup))
+                                args.via_forwarder, args.warmup, args.timeline))
             print(f"{name:<24} {r['rate']:6.1f} msg/s  p50 {r['p50']:7.1f} ms  "
                   f"p99 {r['p99']:8.1f} ms  errors {r['errors']:.0f}  lost {r['lost']:.0f}  "
                   f"doubled {r['doubled']:.0f}  peak RSS {r['rss']:.0f} MB  CPU/msg replicas "

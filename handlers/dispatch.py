@@ -88,11 +88,12 @@ class Desk:
 
     async def _open(self, tx: Tx, inc: Incoming) -> Ctx | None:
         now = self.clock.now()
-        if not await conversations.mark_seen(tx, inc.channel, inc.update_id, now):
+        opened = await conversations.open_update(tx, inc.channel, inc.update_id, inc.chat_id,
+                                                 inc.user_id, now)
+        if opened is None:
             log.info("duplicate %s update %s ignored", inc.channel, inc.update_id)
             return None
-        conv, ident, person = await conversations.load_for_update(
-            tx, inc.channel, inc.chat_id, inc.user_id, now)
+        conv, ident, person = opened
         if ident is not None and (ident.last_seen is None or now - ident.last_seen > SEEN_EVERY):
             ident.last_seen = now  # only to pick the channel a person used last: coarse is fine
             tx.add(ident)

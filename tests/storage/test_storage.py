@@ -37,6 +37,39 @@ async def test_an_update_is_seen_once(app, clock):
         assert await conversations.mark_seen(tx, "other", "1", clock.now())
 
 
+async def test_opening_an_update_records_it_and_loads_its_conversation(app, clock):
+    async with app.db.transaction() as tx:
+        first = await conversations.open_update(tx, "fake", "u1", "c1", "p1", clock.now())
+        assert first is not None
+        conv, ident, person = first
+        assert (conv.chat_id, conv.user_id, conv.state) == ("c1", "p1", "idle")
+        assert ident is None and person is None  # not registered
+    async with app.db.transaction() as tx:
+        assert await conversations.open_update(tx, "fake", "u1", "c1", "p1", clock.now()) is None
+        again = await conversations.open_update(tx, "fake", "u2", "c1", "p1", clock.now())
+        assert again is not None and again[0].id == conv.id
+
+
+async def test_two_copies_of_a_first_update_at_once_open_one_step(app, clock):
+    """The second copy waits for the first (the id's unique index, or SQLite's one writer)
+    and then finds the id taken, though it began before the conversation existed."""
+    opened: list[bool] = []
+    first_in = asyncio.Event()
+
+    async def copy(wait: bool) -> None:
+        async with app.db.transaction() as tx:
+            if wait:
+                await first_in.wait()
+            got = await conversations.open_update(tx, "fake", "u9", "c9", "p9", clock.now())
+            opened.append(got is not None)
+            if not wait:
+                first_in.set()
+                await asyncio.sleep(0.2)  # hold the transaction while the other copy starts
+
+    await asyncio.gather(copy(False), copy(True))
+    assert opened == [True, False]
+
+
 async def test_the_outbox_ignores_a_second_message_with_the_same_key(app, clock):
     payload = {"key": "k1", "channel": "fake", "chat_id": "c", "text": "hi", "buttons": []}
     async with app.db.transaction() as tx:
