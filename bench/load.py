@@ -58,10 +58,11 @@ async def fresh(url: str) -> None:
     await engine.dispose()
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far."""
+def cpu_seconds(pid: int, *, system_only: bool = False) -> float:
+    """User + system (or only system) CPU time a process has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    user = 0 if system_only else int(fields[11])
+    return (user + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def postgres_cpu() -> float:
@@ -112,13 +113,21 @@ async def post_all(api: Timed, targets: list[str], reporters: int, messages: int
     return errors
 
 
+def reference_ms() -> float:
+    """CPU time of a fixed pure-Python loop: how fast the shared machine is right now (it
+    drifts by up to 2x); the same loop as bench/desk_step.py's."""
+    start = time.process_time()
+    sum(i * i for i in range(100_000))
+    return (time.process_time() - start) * 1000
+
+
 def timeline(api: Timed, sent: dict[int, list[float]]) -> str:
     """Time-to-reply second by second of sending: a steady queue and stalls look different."""
     pairs = sorted((at, (reply - at) * 1000) for chat, times in sent.items()
                    for at, reply in zip(times, api.replied.get(chat, []), strict=False))
     if not pairs:
         return ""
-    start, seconds = pairs[0][0], {}
+    start, seconds = pairs[0][0], dict[int, list[float]]()
     for at, ms in pairs:
         seconds.setdefault(int(at - start), []).append(ms)
     lines = []
@@ -175,14 +184,18 @@ async def run(url: str, replicas: int, reporters: int, messages: int, rate: floa
         warm, warm_errors = await load(api, targets, reporters, int(rate * warmup), rate)
         _, warm_lost, warm_doubled = tally(api, warm)
         api.replied.clear()
+        ref = reference_ms()
         cpu0, db0, own0 = sum(cpu_seconds(p) for p in pids), postgres_cpu(), time.process_time()
+        sys0 = sum(cpu_seconds(p, system_only=True) for p in pids)
         start = time.perf_counter()
         sent, errors = await load(api, targets, reporters, messages, rate)
         elapsed = time.perf_counter() - start
         own = time.process_time() - own0
         replicas_cpu = sum(cpu_seconds(p) for p in pids) - cpu0
+        replicas_sys = sum(cpu_seconds(p, system_only=True) for p in pids) - sys0
         db_cpu = postgres_cpu() - db0 if "postgresql" in url else 0.0
         rss = max(peak_rss_mb(p.pid) for p in cluster.procs if p)
+        ref = (ref + reference_ms()) / 2
     finally:
         await runner.cleanup()
         cluster.stop_all()
@@ -195,7 +208,8 @@ async def run(url: str, replicas: int, reporters: int, messages: int, rate: floa
             "errors": errors + warm_errors, "lost": lost + warm_lost,
             "doubled": doubled + warm_doubled, "rss": rss,
             "cpu": replicas_cpu * 1000 / messages, "harness": own * 1000 / messages,
-            "db": db_cpu * 1000 / messages}
+            "db": db_cpu * 1000 / messages, "reference": ref,
+            "sys": replicas_sys / max(replicas_cpu, 1e-9)}
 
 
 def main() -> None:
@@ -232,7 +246,9 @@ def main() -> None:
             print(f"{name:<24} {r['rate']:6.1f} msg/s  p50 {r['p50']:7.1f} ms  "
                   f"p99 {r['p99']:8.1f} ms  errors {r['errors']:.0f}  lost {r['lost']:.0f}  "
                   f"doubled {r['doubled']:.0f}  peak RSS {r['rss']:.0f} MB  CPU/msg replicas "
-                  f"{r['cpu']:.1f} ms, harness {r['harness']:.1f} ms, PostgreSQL {r['db']:.1f} ms",
+                  f"{r['cpu']:.1f} ms ({r['sys']:.0%} in the kernel), "
+                  f"harness {r['harness']:.1f} ms, PostgreSQL {r['db']:.1f} ms"
+                  f"  (reference loop {r['reference']:.1f} ms)",
                   flush=True)
 
 
