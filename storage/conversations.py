@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, bindparam, func, select, true
 from sqlalchemy.dialects import postgresql
@@ -19,28 +20,60 @@ async def mark_seen(tx: Tx, channel: str, update_id: str, now: datetime) -> bool
     return await tx.insert_ignore(SeenUpdate, values, ["channel", "update_id"])
 
 
-# Built once, read on every message: the conversation with who wrote (their identity on this
-# channel and the person, when registered), one round trip instead of two.
-_CONVERSATION = (
-    select(Conversation, ChatIdentity, Person)
-    .outerjoin(ChatIdentity, and_(
-        col(ChatIdentity.channel) == col(Conversation.channel),
-        col(ChatIdentity.external_user_id) == col(Conversation.user_id),
-    ))
-    .outerjoin(Person, col(Person.id) == col(ChatIdentity.person_id))
-    .where(
-        col(Conversation.channel) == bindparam("channel"),
-        col(Conversation.chat_id) == bindparam("chat"),
-        col(Conversation.user_id) == bindparam("user"),
+Writer = tuple[Conversation, ChatIdentity | None, Person | None]
+
+# This person's conversation in this chat (bound parameters: the statements below are built
+# once and read on every message).
+_THIS_CONVERSATION = (
+    col(Conversation.channel) == bindparam("channel"),
+    col(Conversation.chat_id) == bindparam("chat"),
+    col(Conversation.user_id) == bindparam("user"),
+)
+
+
+def _with_writer(stmt: Any, channel: Any, user_id: Any) -> Any:
+    """Join who wrote: their identity on the channel and their person, when registered."""
+    return (
+        stmt.outerjoin(ChatIdentity, and_(col(ChatIdentity.channel) == channel,
+                                          col(ChatIdentity.external_user_id) == user_id))
+        .outerjoin(Person, col(Person.id) == col(ChatIdentity.person_id))
+        .execution_options(populate_existing=True)
     )
-    .execution_options(populate_existing=True)
+
+
+# The conversation and its writer in one round trip instead of two.
+_CONVERSATION = _with_writer(
+    select(Conversation, ChatIdentity, Person).where(*_THIS_CONVERSATION),
+    col(Conversation.channel), col(Conversation.user_id),
 )
 _CONVERSATION_LOCKED = _CONVERSATION.with_for_update(of=Conversation)  # not the people rows
 
 
+def _seen_and_conversation() -> Any:
+    """PostgreSQL: the idempotency insert as a CTE of the conversation read; the conversation
+    locked in a LATERAL subquery so that the one-row answer says whether the id was new even
+    when there is no conversation yet."""
+    seen = (
+        postgresql.insert(SeenUpdate)
+        .values(channel=bindparam("channel"), update_id=bindparam("update"),
+                at=bindparam("at"))
+        .on_conflict_do_nothing(index_elements=["channel", "update_id"])
+        .returning(col(SeenUpdate.channel))
+        .cte("seen")
+    )
+    fresh = select(func.count().label("fresh")).select_from(seen).subquery("fresh")
+    locked = select(Conversation).where(*_THIS_CONVERSATION).with_for_update().lateral("conv")
+    stmt = (select(fresh.c.fresh, aliased(Conversation, locked), ChatIdentity, Person)
+            .select_from(fresh).outerjoin(locked, true()))
+    return _with_writer(stmt, locked.c.channel, locked.c.user_id)
+
+
+_SEEN_AND_CONVERSATION = _seen_and_conversation()
+
+
 async def load_for_update(
     tx: Tx, channel: str, chat_id: str, user_id: str, now: datetime
-) -> tuple[Conversation, ChatIdentity | None, Person | None]:
+) -> Writer:
     """The conversation row of this person in this chat, created if new, locked for the step;
     with the writer's identity and person (None, None when not registered).
 
@@ -59,20 +92,15 @@ async def load_for_update(
     return row[0], row[1], row[2]
 
 
-Writer = tuple[Conversation, ChatIdentity | None, Person | None]
-
-
 async def open_update(
     tx: Tx, channel: str, update_id: str, chat_id: str, user_id: str, now: datetime
 ) -> Writer | None:
     """Record the update and load its conversation (locked) and writer, as `mark_seen` and
     `load_for_update` do; None when the update was handled before.
 
-    On PostgreSQL both go in one statement (a round trip fewer on every message): the insert
-    of the update id as a CTE, the conversation row locked in a LATERAL subquery so that the
-    one-row answer says whether the id was new even when the conversation does not exist yet.
-    A concurrent copy of the same update waits on the id's unique index and then finds it
-    taken, as with the separate insert."""
+    On PostgreSQL both go in one statement (`_seen_and_conversation`), a round trip fewer on
+    every message. A concurrent copy of the same update waits on the id's unique index and
+    then finds it taken, as with the separate insert."""
     if not tx.postgres:
         if not await mark_seen(tx, channel, update_id, now):
             return None
@@ -85,40 +113,6 @@ async def open_update(
     if row[1] is not None:
         return row[1], row[2], row[3]
     return await load_for_update(tx, channel, chat_id, user_id, now)  # a first message here
-
-
-def _seen_and_conversation() -> object:
-    seen = (
-        postgresql.insert(SeenUpdate)
-        .values(channel=bindparam("channel"), update_id=bindparam("update"),
-                at=bindparam("at"))
-        .on_conflict_do_nothing(index_elements=["channel", "update_id"])
-        .returning(col(SeenUpdate.channel))
-        .cte("seen")
-    )
-    fresh = select(func.count().label("fresh")).select_from(seen).subquery("fresh")
-    locked = (
-        select(Conversation).where(
-            col(Conversation.channel) == bindparam("channel"),
-            col(Conversation.chat_id) == bindparam("chat"),
-            col(Conversation.user_id) == bindparam("user"),
-        ).with_for_update().lateral("conv")
-    )
-    conv = aliased(Conversation, locked)
-    return (
-        select(fresh.c.fresh, conv, ChatIdentity, Person)
-        .select_from(fresh)
-        .outerjoin(locked, true())
-        .outerjoin(ChatIdentity, and_(
-            col(ChatIdentity.channel) == locked.c.channel,
-            col(ChatIdentity.external_user_id) == locked.c.user_id,
-        ))
-        .outerjoin(Person, col(Person.id) == col(ChatIdentity.person_id))
-        .execution_options(populate_existing=True)
-    )
-
-
-_SEEN_AND_CONVERSATION = _seen_and_conversation()
 
 
 async def for_user(tx: Tx, channel: str, user_id: str) -> list[Conversation]:
