@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from bot.bootstrap import build
 from bot.settings import Settings
-from handlers.messages import Incoming, Kind
+from handlers.core.messages import Incoming, Kind
 from tests.support.cluster import seed
 from tests.support.fakes import FakeChannel
 

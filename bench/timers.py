@@ -20,10 +20,11 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select, text
 
-from handlers.clock import SystemClock
-from handlers.config import DeskConfig
-from handlers.dispatch import Desk, TimerRunner
-from handlers.texts import Texts
+from handlers import flows
+from handlers.core.clock import SystemClock
+from handlers.core.config import DeskConfig
+from handlers.core.dispatch import Desk, TimerRunner
+from handlers.core.texts import Texts
 from scheduler.sweep import Sweeper
 from storage import migrate, people
 from storage.engine import make_engine
@@ -62,7 +63,7 @@ async def run(url: str, pending: int, due: int) -> dict[str, float]:
     db, clock = Database(engine), SystemClock()
     now = clock.now()
     await prepare(db, pending, due, now)
-    desk = Desk(db, clock, DeskConfig(), Texts.load())
+    desk = Desk(db, clock, DeskConfig(), Texts.load(), flows.routes())
     sweeper = Sweeper(db, clock, TimerRunner(desk), worker_id="bench")
     started, sweep_start = time.perf_counter(), clock.now()
     fired = await sweeper.run_once()

@@ -20,14 +20,15 @@ from bot.health import add_health_routes
 from bot.metrics import attach_metrics
 from bot.report_cli import report_runner
 from bot.settings import Settings
-from handlers import drafts
-from handlers.clock import Clock, SystemClock
-from handlers.config import DeskConfig
-from handlers.dispatch import Desk, TimerRunner
-from handlers.flood import FloodGuard
-from handlers.messages import Incoming
-from handlers.sla import SlaPolicy
-from handlers.texts import Texts
+from handlers import flows
+from handlers.core.clock import Clock, SystemClock
+from handlers.core.config import DeskConfig
+from handlers.core.dispatch import Desk, TimerRunner
+from handlers.core.flood import FloodGuard
+from handlers.core.messages import Incoming
+from handlers.core.texts import Texts
+from handlers.flows import knowledge, manager
+from handlers.rules.sla import SlaPolicy
 from scheduler.cron import add_report_jobs
 from scheduler.sweep import Scheduler, Sweeper
 from storage import migrate
@@ -69,24 +70,22 @@ class Frontline:
         for problem in problems:
             log.warning("knowledge base: %s:%s: %s", problem.path, problem.line, problem.message)
         async with self.db.transaction() as tx:
-            await drafts.load_approved(tx, self.kb)
+            await knowledge.load_approved(tx, self.kb)
         log.info("knowledge base reloaded: %s articles", len(self.kb))
         return len(self.kb)
 
     async def daily_digest(self) -> None:
         from zoneinfo import ZoneInfo
 
-        from handlers import board
-
         day = self.clock.now().astimezone(ZoneInfo(self.settings.timezone)).date()
-        await self.desk.run_job(f"cron:digest:{day}", board.daily_digest)
+        await self.desk.run_job(f"cron:digest:{day}", manager.daily_digest)
         self.delivery.kick()
 
     async def start(self, *, schedule: bool = True) -> None:
         await migrate.upgrade(self.db.engine)
         if self.kb is not None and hasattr(self.kb, "add"):
             async with self.db.transaction() as tx:
-                await drafts.load_approved(tx, self.kb)
+                await knowledge.load_approved(tx, self.kb)
         for adapter in self.adapters.values():
             await adapter.start()
         if schedule:
@@ -149,7 +148,7 @@ async def build(
     db = Database(make_engine(settings.database_url))
     kb = kb if kb is not None else await asyncio.to_thread(load_kb, settings)
     files = FileStore(settings.files_dir, settings.max_photo_bytes)
-    desk = Desk(db, clock, config, texts, kb, files,
+    desk = Desk(db, clock, config, texts, flows.routes(), kb, files,
                 FloodGuard(settings.flood_rate_per_second, settings.flood_burst))
     all_channels: dict[str, Channel] = dict(channels or {})
     policy = RetryPolicy(settings.outbox_max_attempts, settings.outbox_retry_base_seconds,

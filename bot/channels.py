@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from handlers.messages import Incoming, Outgoing
+from handlers.core.messages import Incoming, Outgoing
 
 # What an adapter calls with every update it receives: dispatch + delivery kick.
 Receive = Callable[[Incoming], Awaitable[None]]

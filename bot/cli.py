@@ -130,7 +130,7 @@ def _db() -> Database:
 
 @_async
 async def cmd_people_add(args: argparse.Namespace) -> int:
-    from handlers.clock import SystemClock
+    from handlers.core.clock import SystemClock
 
     ids = {ch: v for ch, v in (("telegram", args.telegram), ("wecom", args.wecom),
                                ("web", args.web)) if v}
@@ -193,16 +193,17 @@ async def cmd_tickets_show(args: argparse.Namespace) -> int:
 async def cmd_tickets_report(args: argparse.Namespace) -> int:
     """Print the fault report (故障处理报告) of one ticket, in Markdown."""
     from bot.bootstrap import desk_config
-    from handlers import fault_report
-    from handlers.clock import SystemClock
-    from handlers.dispatch import Desk
-    from handlers.texts import Texts
+    from handlers import flows
+    from handlers.core.clock import SystemClock
+    from handlers.core.dispatch import Desk
+    from handlers.core.texts import Texts
+    from handlers.flows.records import fault_report
 
     settings = Settings()
     ticket_id = tickets.parse_number(args.number)
     db = _db()
     desk = Desk(db, SystemClock(), desk_config(settings),
-                Texts.load(settings.default_language, settings.timezone))
+                Texts.load(settings.default_language, settings.timezone), flows.routes())
     out: list[str] = []
 
     async def job(ctx: Any) -> None:
@@ -224,7 +225,7 @@ async def cmd_kb_export(args: argparse.Namespace) -> int:
     """Write approved knowledge-base drafts as article files (the KB's own format)."""
     from sqlalchemy import select
 
-    from handlers.drafts import to_article
+    from handlers.flows.knowledge import to_article
     from storage.models import DraftState, KbDraft
 
     folder = Path(args.dir)

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from handlers.board import next_deadline
-from handlers.reporting import charts, figures, period, queries, render
-from handlers.reporting.rates import Targets
+from handlers.flows.manager import next_deadline
+from handlers.flows.reporting import charts, figures, period, queries, render
+from handlers.flows.reporting.rates import Targets
 from storage import tickets
 from storage.models import Ticket
 from storage.uow import Tx

@@ -26,10 +26,10 @@ from sqlalchemy import bindparam, update
 from sqlmodel import col
 
 from bot.channels import Channel, DeliveryError, RecipientUnreachable
-from handlers import logctx
-from handlers.clock import Clock
-from handlers.locks import KeyedLocks
-from handlers.messages import Outgoing
+from handlers.core import logctx
+from handlers.core.clock import Clock
+from handlers.core.locks import KeyedLocks
+from handlers.core.messages import Outgoing
 from storage import outbox
 from storage.models import ChatIdentity, Outbox, OutboxState
 from storage.outbox import Sendable

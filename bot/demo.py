@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from handlers.clock import Clock
+from handlers.core.clock import Clock
 from storage import people
 from storage.models import ChatIdentity, Role
 from storage.uow import Database

@@ -7,7 +7,7 @@ import hashlib
 import mimetypes
 from pathlib import Path
 
-from handlers.messages import FileRef
+from handlers.core.messages import FileRef
 
 
 class FileStore:

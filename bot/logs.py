@@ -13,7 +13,7 @@ import logging
 from datetime import UTC, datetime
 from typing import IO
 
-from handlers import logctx
+from handlers.core import logctx
 
 # a line for every tick or request would drown the rest; at DEBUG, aiosqlite and PTB would
 # log statement parameters and whole updates (message text, names): personal data

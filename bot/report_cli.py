@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.settings import Settings
-from handlers.clock import Clock, SystemClock
-from handlers.reporting import charts, chat, figures, period, render
-from handlers.reporting.rates import Targets
-from handlers.texts import Texts
+from handlers.core.clock import Clock, SystemClock
+from handlers.core.texts import Texts
+from handlers.flows.reporting import charts, chat, figures, period, render
+from handlers.flows.reporting.rates import Targets
 from storage.engine import make_engine
 from storage.uow import Database
 

@@ -30,8 +30,8 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from bot.channels import DeliveryError, Receive, RecipientUnreachable
 from bot.settings import Settings
 from bot.telegram_http import AiohttpRequest
-from handlers.buttons import MAX_TOKEN_BYTES
-from handlers.messages import FileRef, Incoming, Kind, Outgoing
+from handlers.core.messages import FileRef, Incoming, Kind, Outgoing
+from handlers.core.tokens import MAX_TOKEN_BYTES
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"

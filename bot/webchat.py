@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from aiohttp import WSMsgType, web
 
 from bot.channels import DeliveryError, Receive
-from handlers.messages import Incoming, Kind, Outgoing
+from handlers.core.messages import Incoming, Kind, Outgoing
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"

@@ -26,7 +26,7 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from handlers.messages import Outgoing
+from handlers.core.messages import Outgoing
 from storage import outbox
 from storage.uow import Database
 

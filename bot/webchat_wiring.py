@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from bot.webchat import Fanout, WebChat, WebUser
-from handlers.messages import Outgoing
+from handlers.core.messages import Outgoing
 from storage import outbox
 from storage.models import ChatIdentity, Person
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from handlers.clock import Clock
-from handlers.dispatch import TimerRunner
+from handlers.core.clock import Clock
+from handlers.core.dispatch import TimerRunner
 from storage import timers
 from storage.uow import Database
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.bootstrap import Frontline, build
 from bot.settings import Settings
-from handlers.clock import FakeClock
+from handlers.core.clock import FakeClock
 from storage import people
 from storage.models import Role
 from tests.support.chat import ChatUser

@@ -25,7 +25,7 @@ from bot.wecom.client import TOKEN_ERRORS, WeComApiError, WeComClient
 from bot.wecom.crypto import WeComCrypto
 from bot.wecom.inbound import CHANNEL, Files, Inbound
 from bot.wecom.pacing import Pacer, PacingBusy
-from handlers.messages import Button, FileRef, Outgoing
+from handlers.core.messages import Button, FileRef, Outgoing
 
 log = logging.getLogger(__name__)
 

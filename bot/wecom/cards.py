@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from handlers.messages import Button, Outgoing
+from handlers.core.messages import Button, Outgoing
 
 TEXT_MAX_BYTES = 2048  # message/send text: longer content is cut off by WeCom
 TITLE_MAX = 26  # main_title.title, as WeCom's card layout shows it

@@ -11,7 +11,7 @@ from typing import Protocol
 from bot.channels import DeliveryError
 from bot.wecom.cardstate import CardMemory
 from bot.wecom.client import Media
-from handlers.messages import FileRef, Incoming, Kind
+from handlers.core.messages import FileRef, Incoming, Kind
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import time
 from zoneinfo import ZoneInfo
 
-from handlers.sla import SlaPolicy
+from handlers.rules.sla import SlaPolicy
 
 
 @dataclass(frozen=True)

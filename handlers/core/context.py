@@ -8,14 +8,14 @@ the timer), so a retried step can never send a message twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Protocol, TypeVar
 
-from handlers.config import DeskConfig
-from handlers.messages import Button, FileRef, Incoming, Outgoing
-from handlers.states import State
-from handlers.texts import Lazy, Texts
+from handlers.core.config import DeskConfig
+from handlers.core.messages import Button, FileRef, Incoming, Outgoing
+from handlers.core.texts import Lazy, Texts
 from storage import outbox, people
 from storage.models import Conversation, Person
 from storage.uow import Tx
@@ -23,6 +23,26 @@ from storage.uow import Tx
 # A button before rendering: (label key or Lazy, token).
 Btn = tuple[str | Lazy, str]
 Rows = Sequence[Sequence[Btn]]
+D = TypeVar("D")
+IDLE = "idle"  # the conversation state outside every dialogue
+
+
+class Searcher(Protocol):
+    """The knowledge base as the desk uses it (kb.KnowledgeBase is the real one)."""
+
+    def search(self, query: str, limit: int = ..., lang: str | None = ...) -> Sequence[Any]: ...
+
+    def add(self, article: Any) -> None: ...
+
+    def get(self, article_id: str) -> Any: ...
+
+
+class FileKeeper(Protocol):
+    """The part of a file store the desk needs (bot/files.py is the real one)."""
+
+    async def save(self, data: bytes, name: str, mime: str) -> FileRef: ...
+
+    async def delete(self, key: str) -> bool: ...
 
 
 @dataclass
@@ -31,9 +51,9 @@ class Ctx:
     now: datetime
     config: DeskConfig
     texts: Texts
-    kb: Any  # kb.KnowledgeBase (or None): typed loosely so handlers stay importable without it
+    kb: Searcher | None
     origin: str  # "web:<update id>" or "timer:<key>": the root of every outbox key
-    files: Any = None  # a FileKeeper (handlers/retention.py): reports, attachment purges
+    files: FileKeeper | None = None  # reports, charts, attachment purges
     incoming: Incoming | None = None
     person: Person | None = None
     conv: Conversation | None = None
@@ -126,23 +146,25 @@ class Ctx:
         epoch = datetime.min.replace(tzinfo=self.now.tzinfo)
         return max(idents, key=lambda i: (i.last_seen or epoch, i.id or 0))
 
-    def set_state(self, state: State, **data: Any) -> None:
+    def set_state(self, state: StrEnum | str, data: object = None) -> None:
+        """Move the conversation to `state`, with that dialogue's typed data (a dataclass)."""
         assert self.conv is not None
         self.conv.state = str(state)
-        self.conv.data = dict(data)
+        self.conv.data = asdict(data) if is_dataclass(data) and not isinstance(data, type) \
+            else {}
         self.conv.updated_at = self.now
         self.tx.add(self.conv)
 
-    def update_data(self, **data: Any) -> None:
-        assert self.conv is not None
-        self.conv.data = {**self.conv.data, **data}
-        self.conv.updated_at = self.now
-        self.tx.add(self.conv)
+    def keep(self, data: object) -> None:
+        """Store changed dialogue data without changing the state."""
+        self.set_state(self.state, data)
+
+    def data(self, cls: type[D]) -> D:
+        """The dialogue's data as the flow's dataclass (keys it does not know are ignored)."""
+        stored = self.conv.data if self.conv is not None else {}
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in stored.items() if k in known})
 
     @property
-    def state(self) -> State:
-        assert self.conv is not None
-        try:
-            return State(self.conv.state)
-        except ValueError:
-            return State.IDLE
+    def state(self) -> str:
+        return self.conv.state if self.conv is not None else IDLE

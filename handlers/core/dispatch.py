@@ -13,36 +13,47 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlmodel import col
 
-from handlers import attachments, commands, logctx, registration, routes
-from handlers.clock import Clock
-from handlers.config import DeskConfig
-from handlers.context import Ctx
-from handlers.errors import DeskError
-from handlers.flood import FloodGuard
-from handlers.locks import KeyedLocks
-from handlers.messages import Incoming, Kind, Outgoing
-from handlers.states import State
-from handlers.texts import Texts
-from storage import conversations
+from handlers.core import logctx, tokens
+from handlers.core.clock import Clock
+from handlers.core.config import DeskConfig
+from handlers.core.context import IDLE, Ctx, FileKeeper, Searcher
+from handlers.core.errors import BadButton, DeskError, NotAllowed, StaleAction
+from handlers.core.flood import FloodGuard
+from handlers.core.locks import KeyedLocks
+from handlers.core.messages import Incoming, Kind, Outgoing
+from handlers.core.router import (
+    DIALOGUE_SCOPE,
+    TICKET_SCOPE,
+    ButtonRoute,
+    Routes,
+    TimerRoute,
+)
+from handlers.core.texts import Texts
+from handlers.rules.lifecycle import OPEN
+from storage import conversations, tickets
+from storage.models import Ticket, TicketStatus, Timer, TimerState
 from storage.uow import Database, Tx
 
 log = logging.getLogger(__name__)
 DB_FAILURES = (OperationalError, DBAPIError, PoolTimeout, OSError, ConnectionError)
 SEEN_EVERY = timedelta(minutes=5)
+CANCEL = "cancel"  # the one command every dialogue shares: handled here, not by a flow
 
 
 class Desk:
     def __init__(
-        self, db: Database, clock: Clock, config: DeskConfig, texts: Texts, kb: Any = None,
-        files: Any = None, flood: FloodGuard | None = None,
+        self, db: Database, clock: Clock, config: DeskConfig, texts: Texts, routes: Routes,
+        kb: Searcher | None = None, files: FileKeeper | None = None,
+        flood: FloodGuard | None = None,
     ) -> None:
         self.db, self.clock, self.config, self.texts, self.kb = db, clock, config, texts, kb
-        self.files = files
+        self.files, self.routes = files, routes
         self.locks = KeyedLocks()
         self.flood = flood or FloodGuard()
         self._busy, self._idle = 0, asyncio.Event()
@@ -106,7 +117,7 @@ class Desk:
         async with self.db.transaction() as tx:
             ctx = await self._open(tx, inc)
             if ctx is not None:
-                await route(ctx, inc)
+                await route(self.routes, ctx, inc)
 
     async def _answer_error(self, inc: Incoming, err: DeskError) -> None:
         async with self.db.transaction() as tx:
@@ -114,7 +125,7 @@ class Desk:
             if ctx is None:
                 return
             if err.reset:
-                ctx.set_state(State.IDLE)
+                ctx.set_state(IDLE)
             await ctx.reply(err.text_key, **err.fields)
 
     async def _answer_internal(self, inc: Incoming) -> list[Outgoing]:
@@ -137,10 +148,10 @@ class Desk:
 
     async def unreachable(self, channel: str, chat_id: str) -> None:
         """A platform said this chat blocked us: the jobs go on; their managers must know."""
-        from handlers import reachability
-
-        await self.run_job(f"unreachable:{channel}:{chat_id}:{self.clock.now():%Y%m%d%H%M}",
-                           lambda ctx: reachability.lost(ctx, channel, chat_id))
+        lost = self.routes.entries.get("unreachable")
+        if lost is not None:
+            await self.run_job(f"unreachable:{channel}:{chat_id}:{self.clock.now():%Y%m%d%H%M}",
+                               lambda ctx: lost(ctx, channel, chat_id))
 
     def _direct(self, inc: Incoming, key: str) -> Outgoing:
         text = self.texts(None, key, hotline=self.config.support_hotline)
@@ -148,38 +159,109 @@ class Desk:
                         key=f"{inc.channel}:{inc.update_id}:direct")
 
 
-async def route(ctx: Ctx, inc: Incoming) -> None:
+async def route(routes: Routes, ctx: Ctx, inc: Incoming) -> None:
     """The fixed order in which an update finds its flow."""
     if inc.kind is Kind.JOIN:
-        await (registration.begin(ctx) if ctx.person is None else ctx.reply("command.greet",
-               name=ctx.person.name))
+        await routes.entries["join"](ctx)
     elif inc.kind in (Kind.TEXT, Kind.COMMAND) and not inc.text.strip():
         await ctx.reply("error.empty")
     elif inc.kind is Kind.COMMAND:
-        await commands.run(ctx, inc.text)
+        await _command(routes, ctx, inc.text)
     elif inc.kind is Kind.CONTACT:
-        await registration.keep_phone(ctx, inc.phone)
+        await routes.entries["contact"](ctx)
     elif inc.kind is Kind.UNSUPPORTED:
         await ctx.reply("error.unsupported")
     elif ctx.person is None:
-        await _unknown_person(ctx, inc)
+        await (routes.entries["stranger"](ctx) if inc.kind is Kind.TEXT
+               else ctx.reply("registration.first"))
     elif inc.kind is Kind.BUTTON:
-        await routes.button(ctx, inc.data)
+        await _button(routes, ctx, inc.data)
     elif inc.kind is Kind.PHOTO:
-        await attachments.photo(ctx, inc.photo)
+        photo = routes.photos.get(ctx.state) or routes.photos[""]
+        await photo(ctx, inc.photo)
     elif inc.kind is Kind.LOCATION and inc.location is not None:
-        await attachments.location(ctx, inc.location)
+        where = routes.locations.get(ctx.state) or routes.locations[""]
+        await where(ctx, inc.location)
     elif inc.kind is Kind.TEXT:
-        await routes.text(ctx, inc.text)
+        await _text(routes, ctx, inc.text)
     else:
         await ctx.reply("error.unsupported")
 
 
-async def _unknown_person(ctx: Ctx, inc: Incoming) -> None:
-    if inc.kind is Kind.TEXT:
-        await registration.on_text(ctx, inc.text)
+def parse_command(text: str) -> tuple[str, str]:
+    """'/Lang@bot en' → ('lang', 'en')."""
+    head, _, rest = text.strip().partition(" ")
+    name = head[1:].split("@", 1)[0].lower()
+    return name, rest.strip()
+
+
+async def _command(routes: Routes, ctx: Ctx, text: str) -> None:
+    name, arg = parse_command(text)
+    command = routes.commands.get(name)
+    if name == CANCEL:
+        await _cancel(routes, ctx)
+    elif command is None:
+        await ctx.reply("command.unknown", command=text.strip()[:40])
+    elif ctx.person is None and command.registered:
+        await routes.entries["join"](ctx)
+    elif command.roles and (ctx.person is None or ctx.person.role not in command.roles):
+        raise NotAllowed()
     else:
-        await ctx.reply("registration.first")
+        await command.handler(ctx, arg)
+
+
+async def _cancel(routes: Routes, ctx: Ctx) -> None:
+    """`/cancel` ends whatever dialogue the person is in, with that flow's own words."""
+    reply = routes.cancels.get(ctx.state)
+    if reply is None:
+        await ctx.reply("command.nothing_to_cancel")
+        return
+    ctx.set_state(IDLE)
+    await ctx.reply(reply)
+
+
+async def _text(routes: Routes, ctx: Ctx, words: str) -> None:
+    state = ctx.state
+    by_words = routes.words.get(words.strip().lower())
+    if by_words is not None:
+        await by_words(ctx, words)
+    elif state in routes.texts:
+        await routes.texts[state](ctx, words)
+    else:
+        if state != IDLE:  # a dialogue whose flow takes no text (or no longer exists)
+            ctx.set_state(IDLE)
+        for idle in routes.idle:
+            if await idle(ctx, words):
+                return
+
+
+async def _button(routes: Routes, ctx: Ctx, data: str) -> None:
+    token = tokens.parse(data)
+    found = routes.button(token.scope, token.action, token.arg)
+    if found is None:
+        raise BadButton()
+    route, arg = found
+    if route.roles and (ctx.person is None or ctx.person.role not in route.roles):
+        raise NotAllowed()
+    if token.scope == TICKET_SCOPE:
+        await route.handler(ctx, await _pressed_ticket(ctx, route, token.ticket_id), arg)
+    elif token.scope == DIALOGUE_SCOPE:
+        if ctx.state not in route.states or ctx.conv is None \
+                or ctx.conv.data.get("n") != token.ref:
+            raise StaleAction("error.stale_report")
+        await route.handler(ctx, arg)
+    else:
+        await route.handler(ctx, int(token.ref), arg)
+
+
+async def _pressed_ticket(ctx: Ctx, route: ButtonRoute, ticket_id: int) -> Ticket:
+    ticket = await tickets.get(ctx.tx, ticket_id, lock=True)
+    if ticket is None:
+        raise BadButton()
+    logctx.ticket(ticket.id)
+    for guard in route.guards:
+        guard(ctx, ticket)
+    return ticket
 
 
 class TimerRunner:
@@ -187,9 +269,6 @@ class TimerRunner:
 
     def __init__(self, desk: Desk) -> None:
         self.desk = desk
-
-    async def run(self, timer_id: int, worker: str) -> None:
-        await self.run_batch([timer_id], worker)
 
     async def run_batch(self, timer_ids: list[int], worker: str) -> int:
         """Fire claimed timers in one transaction, each in its own savepoint.
@@ -210,9 +289,6 @@ class TimerRunner:
 
     @logctx.binds(timer="timer_id")
     async def _fire(self, tx: Tx, timer_id: int, worker: str) -> int:
-        from handlers import deadlines
-        from storage.models import Timer, TimerState
-
         d = self.desk
         timer = await tx.get(Timer, timer_id)
         if timer is None or timer.state != TimerState.PENDING or timer.claimed_by != worker:
@@ -222,7 +298,7 @@ class TimerRunner:
         now = d.clock.now()
         ctx = Ctx(tx=tx, now=now, config=d.config, texts=d.texts, kb=d.kb, files=d.files,
                   origin=f"timer:{timer.key}:{timer.due_at.timestamp():.0f}")
-        await deadlines.fire(ctx, timer)
+        await fire(d.routes, ctx, timer)
         timer.state, timer.fired_at = str(TimerState.DONE), now
         tx.add(timer)
         return 1
@@ -231,13 +307,29 @@ class TimerRunner:
 async def _preload(tx: Tx, timer_ids: list[int]) -> None:
     """Load a batch's tickets (locked, in id order, as message steps lock them) and then its
     timers in two statements, so each timer's step finds them in the session."""
-    from sqlalchemy import select
-    from sqlmodel import col
-
-    from storage.models import Ticket, Timer
-
     ticket_ids = select(col(Timer.ticket_id)).where(col(Timer.id).in_(timer_ids))
     await tx.scalars(tx.lock(
         select(Ticket).where(col(Ticket.id).in_(ticket_ids)).order_by(col(Ticket.id))
     ).execution_options(populate_existing=True))
     await tx.scalars(tx.lock(select(Timer).where(col(Timer.id).in_(timer_ids))))
+
+
+async def fire(routes: Routes, ctx: Ctx, timer: Timer) -> None:
+    """A due timer runs its flow's handler; a ticket's timer first re-reads the ticket, since
+    the job may have moved on after the timer was claimed."""
+    route: TimerRoute | None = routes.timers.get(timer.kind)
+    if route is None:
+        log.warning("timer %s (%s) has no handler", timer.key, timer.kind)
+        return
+    if not route.ticket:
+        await route.handler(ctx, timer)
+        return
+    logctx.ticket(timer.ticket_id)
+    log.debug("timer fires: %s", timer.kind)
+    # the batch preloaded (and on PostgreSQL locked) the ticket: this is a session look-up
+    ticket = await ctx.tx.get(Ticket, timer.ticket_id) if timer.ticket_id else None
+    if ticket is None:
+        log.warning("timer %s (%s) has no ticket", timer.key, timer.kind)
+        return
+    if not route.only_open or TicketStatus(ticket.status) in OPEN:
+        await route.handler(ctx, ticket, timer)

@@ -1,68 +1,69 @@
 """Button tokens: short, opaque, checked again on every press.
 
+    <scope>:<ref>:<action>[:<arg>]
+
     t:<ticket id>:<action>     an action on a ticket (accept, progress, confirm, survey …)
     i:<nonce>:<action>         a choice inside one dialogue (a report, a complaint)
-    d:<draft id>:<action>      a manager's decision on a knowledge-base draft
-    k:<complaint id>:<action>  a manager's handling of a complaint
+    <letter>:<record id>:…     an action on a flow's own record (d = knowledge draft,
+                               k = complaint)
 
-The nonce ties an intake button to the report it was shown for, so a button from an old,
-finished report is recognised as stale instead of acting on the current one.
+The actions are enums owned by the flows; this module only encodes and splits. The nonce ties
+a dialogue button to the dialogue it was shown for, so a button from an old, finished report
+is recognised as stale instead of acting on the current one. Tokens issued before actions
+took an argument (`t:1:s5`, `i:ab12cd:imp_whole`) are understood by the routes' `legacy`
+patterns, so buttons already sent keep working.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
-from handlers.errors import BadButton
-from handlers.faults import CATEGORIES
+from handlers.core.errors import BadButton
 
 MAX_TOKEN_BYTES = 64  # Telegram's callback_data limit
-_TOKEN = re.compile(r"^(?P<kind>[tidk]):(?P<ref>[0-9a-z]{1,12}):(?P<action>[a-z0-9_]{1,20})$")
-
-TICKET_ACTIONS = frozenset(
-    {"ack", "decline", "remote", "way", "site", "done", "ok", "notok", "wait", "expert", "prio",
-     "cat", "take", "urge", "p1", "p2", "p3", "p4", "fu_ok", "fu_again", "skip", "draft"}
-    | {f"s{i}" for i in range(1, 6)}
-    | {f"ft{i}" for i in range(1, 6)}
-    | {f"c_{c}" for c in CATEGORIES}
+_TOKEN = re.compile(
+    r"^(?P<scope>[a-z]):(?P<ref>[0-9a-z]{1,12}):(?P<action>[a-z0-9_]{1,20})"
+    r"(?::(?P<arg>[A-Za-z0-9_]{1,20}))?$"
 )
-INTAKE_ACTIONS = frozenset(
-    {"kb_ok", "kb_no", "submit", "cancel", "new"}
-    | {f"imp_{x}" for x in ("whole", "area", "single", "question")}
-)
-_ADD = re.compile(r"^(add|cmp)_[0-9]{1,10}$")  # add the text to / complain about ticket N
-OTHER_ACTIONS = {"d": frozenset({"ok", "no", "edit"}), "k": frozenset({"ack", "done"})}
 
 
 @dataclass(frozen=True)
 class Token:
-    kind: str
+    scope: str
     ref: str
     action: str
+    arg: str = ""
 
     @property
     def ticket_id(self) -> int:
         return int(self.ref)
 
 
-def ticket(ticket_id: int, action: str) -> str:
-    return f"t:{ticket_id}:{action}"
+def encode(scope: str, ref: int | str, action: StrEnum, arg: object = "") -> str:
+    data = f"{scope}:{ref}:{action}" + (f":{arg}" if arg != "" else "")
+    if len(data.encode()) > MAX_TOKEN_BYTES or not _TOKEN.match(data):
+        raise ValueError(f"not a button token: {data!r}")
+    return data
 
 
-def intake(nonce: str, action: str) -> str:
-    return f"i:{nonce}:{action}"
+def ticket(ticket_id: int | None, action: StrEnum, arg: object = "") -> str:
+    return encode("t", ticket_id or 0, action, arg)
+
+
+def dialogue(nonce: str, action: StrEnum, arg: object = "") -> str:
+    return encode("i", nonce, action, arg)
 
 
 def parse(data: str) -> Token:
+    """Split a token; `BadButton` for anything we could not have issued."""
     if len(data.encode()) > MAX_TOKEN_BYTES:
         raise BadButton()
     m = _TOKEN.match(data)
     if m is None:
         raise BadButton()
-    token = Token(m["kind"], m["ref"], m["action"])
-    allowed = {"t": TICKET_ACTIONS, "i": INTAKE_ACTIONS, **OTHER_ACTIONS}[token.kind]
-    known = token.action in allowed or (token.kind == "i" and _ADD.match(token.action))
-    if not known or (token.kind != "i" and not token.ref.isdigit()):
+    token = Token(m["scope"], m["ref"], m["action"], m["arg"] or "")
+    if token.scope != "i" and not token.ref.isdigit():
         raise BadButton()
     return token

@@ -6,49 +6,111 @@ deadline, and the complainant told at each step.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
-from handlers import buttons, logctx
-from handlers.context import Ctx, Rows
-from handlers.errors import NotAllowed, StaleAction
-from handlers.states import State
-from handlers.texts import Lazy, lazy
+from handlers.core import logctx, tokens
+from handlers.core.context import IDLE, Ctx, Rows
+from handlers.core.errors import StaleAction
+from handlers.core.router import Router
+from handlers.core.texts import Lazy, lazy
+from handlers.flows.jobs.summary import MANAGERS
 from storage import people, tickets, timers
-from storage.models import Complaint, ComplaintState, Person, Role, Ticket
+from storage.models import Complaint, ComplaintState, Person, Role, Ticket, Timer
 
-WORDS = frozenset({"投诉", "我要投诉", "complaint", "complain"})
-MANAGERS = (Role.MANAGER, Role.ADMIN)
+router = Router("complaints")
 REMIND_AT = 0.75  # of each window
+SCOPE = "k"  # a manager's buttons on a complaint: k:<complaint id>:<action>
+
+
+class Action(StrEnum):
+    ABOUT = "about"  # which ticket (arg: its id; 0 = the service as a whole)
+    ACK = "ack"
+    DONE = "done"
+
+
+class State(StrEnum):
+    ABOUT = "complaint_about"  # which ticket (or the service) a complaint is about
+    TEXT = "complaint_text"  # … and what it says
+    HANDLING = "mgr_complaint"  # a manager typing how a complaint was resolved
+
+
+class Due(StrEnum):
+    ACK_REMINDER = "complaint_ack_reminder"
+    RESOLVE_REMINDER = "complaint_resolve_reminder"
+
+
+class Event(StrEnum):
+    COMPLAINT = "complaint"
+
+
+@dataclass
+class Filing:
+    """A complaint being written: the dialogue's nonce, then the ticket it is about."""
+
+    n: str = ""
+    ticket: int | None = None
+
+
+@dataclass
+class Handling:
+    complaint: int = 0
+
+
+router.cancellable((State.ABOUT, State.TEXT), "command.cancel_complaint")
+router.cancellable((State.HANDLING,), "command.cancel_resolving")
 
 
 def number(complaint: Complaint) -> str:
     return f"C-{complaint.id:05d}"
 
 
-async def start(ctx: Ctx) -> None:
+@router.command("complain", registered=True)
+@router.on_words("投诉", "我要投诉", "complaint", "complain")
+async def start(ctx: Ctx, text: str) -> None:
     """Ask what the complaint is about: one of the person's tickets, or the service."""
-    if ctx.person is None:
-        raise NotAllowed()
+    assert ctx.person is not None
     nonce = secrets.token_hex(3)
     mine = await tickets.recent_of(ctx.tx, ctx.person.id or 0, limit=3)
     rows: list[list[tuple[str | Lazy, str]]] = [
         [(lazy("button.about_ticket", number=tickets.number(t.id or 0)),
-          buttons.intake(nonce, f"cmp_{t.id}"))] for t in mine
+          tokens.dialogue(nonce, Action.ABOUT, t.id))] for t in mine
     ]
-    rows.append([("button.about_service", buttons.intake(nonce, "cmp_0"))])
-    ctx.set_state(State.COMPLAINT_ABOUT, n=nonce)
+    rows.append([("button.about_service", tokens.dialogue(nonce, Action.ABOUT, 0))])
+    ctx.set_state(State.ABOUT, Filing(n=nonce))
     await ctx.reply("complaint.about", rows)
 
 
-async def about(ctx: Ctx, ticket_id: int) -> None:
-    ctx.set_state(State.COMPLAINT_TEXT, ticket=ticket_id or None)
+@router.dialogue_button(Action.ABOUT, State.ABOUT, arg=r"\d{1,10}", legacy=r"cmp_(\d{1,10})")
+async def about(ctx: Ctx, arg: str) -> None:
+    """The complaint is about one of the person's own tickets, or the service (0)."""
+    ticket_id = int(arg)
+    if ticket_id and not await _own_ticket(ctx, ticket_id):
+        raise StaleAction("error.stale_report")
+    ctx.set_state(State.TEXT, Filing(n=ctx.data(Filing).n, ticket=ticket_id or None))
     await ctx.reply("complaint.ask_text")
 
 
+async def _own_ticket(ctx: Ctx, ticket_id: int) -> bool:
+    ticket = await ctx.tx.get(Ticket, ticket_id)
+    return ticket is not None and ctx.person is not None \
+        and ticket.reporter_id == ctx.person.id
+
+
+@router.text(State.ABOUT)
+async def about_the_service(ctx: Ctx, text: str) -> None:
+    """Wrote the complaint straight away instead of choosing: it is about the service."""
+    ctx.set_state(State.TEXT, Filing(n=ctx.data(Filing).n))
+    await ctx.reply("complaint.ask_text")
+    await submit(ctx, text)
+
+
+@router.text(State.TEXT)
 async def submit(ctx: Ctx, text: str) -> None:
-    assert ctx.conv is not None and ctx.person is not None
-    ticket_id = ctx.conv.data.get("ticket")
+    assert ctx.person is not None
+    ticket_id = ctx.data(Filing).ticket
     cfg, now = ctx.config, ctx.now
     complaint = Complaint(
         person_id=ctx.person.id or 0, ticket_id=ticket_id, text=text.strip()[:2000],
@@ -57,12 +119,12 @@ async def submit(ctx: Ctx, text: str) -> None:
     )
     ctx.tx.add(complaint)
     await ctx.tx.flush()
-    ctx.set_state(State.IDLE)
+    ctx.set_state(IDLE)
     await _schedule(ctx, complaint)
     ticket = await ctx.tx.get(Ticket, ticket_id) if ticket_id else None
     if ticket is not None:
         logctx.ticket(ticket.id)
-        await tickets.add_event(ctx.tx, ticket, "complaint", now, ctx.person.id,
+        await tickets.add_event(ctx.tx, ticket, Event.COMPLAINT, now, ctx.person.id,
                                 complaint=complaint.id)
     fields = _fields(ctx, complaint, ticket)
     await ctx.reply("complaint.received", **fields)
@@ -72,8 +134,10 @@ async def submit(ctx: Ctx, text: str) -> None:
 
 
 def _manager_rows(complaint: Complaint) -> Rows:
-    k = f"k:{complaint.id}:"
-    return [[("button.complaint_ack", k + "ack"), ("button.complaint_done", k + "done")]]
+    def k(action: Action) -> str:
+        return tokens.encode(SCOPE, complaint.id or 0, action)
+
+    return [[("button.complaint_ack", k(Action.ACK)), ("button.complaint_done", k(Action.DONE))]]
 
 
 def _fields(ctx: Ctx, complaint: Complaint, ticket: Ticket | None) -> dict[str, Any]:
@@ -83,64 +147,75 @@ def _fields(ctx: Ctx, complaint: Complaint, ticket: Ticket | None) -> dict[str, 
 
 
 async def _schedule(ctx: Ctx, c: Complaint) -> None:
-    for kind, due in (("complaint_ack_reminder", c.ack_due),
-                      ("complaint_resolve_reminder", c.resolve_due)):
+    for kind, due in ((Due.ACK_REMINDER, c.ack_due), (Due.RESOLVE_REMINDER, c.resolve_due)):
         at = c.created_at + (due - c.created_at) * REMIND_AT
         await timers.schedule(ctx.tx, f"{kind}:{c.id}", kind, at, payload={"complaint": c.id})
 
 
-async def on_button(ctx: Ctx, token: buttons.Token) -> None:
-    if ctx.person is None or ctx.person.role not in MANAGERS:
-        raise NotAllowed()
-    complaint = await ctx.tx.get(Complaint, int(token.ref))
+async def _unresolved(ctx: Ctx, complaint_id: int) -> Complaint:
+    complaint = await ctx.tx.get(Complaint, complaint_id)
     if complaint is None or complaint.state == ComplaintState.RESOLVED:
         raise StaleAction("complaint.closed")
-    if token.action == "ack":
-        await acknowledge(ctx, complaint)
-    else:
-        ctx.set_state(State.MGR_COMPLAINT, complaint=complaint.id)
-        await ctx.reply("complaint.ask_resolution", number=number(complaint))
+    return complaint
 
 
-async def acknowledge(ctx: Ctx, complaint: Complaint) -> None:
+@router.record_button(SCOPE, Action.DONE, roles=MANAGERS)
+async def ask_resolution(ctx: Ctx, complaint_id: int, arg: str) -> None:
+    complaint = await _unresolved(ctx, complaint_id)
+    ctx.set_state(State.HANDLING, Handling(complaint=complaint.id or 0))
+    await ctx.reply("complaint.ask_resolution", number=number(complaint))
+
+
+@router.record_button(SCOPE, Action.ACK, roles=MANAGERS)
+async def acknowledge(ctx: Ctx, complaint_id: int, arg: str) -> None:
+    complaint = await _unresolved(ctx, complaint_id)
     if complaint.state != ComplaintState.OPEN:
         raise StaleAction("complaint.already_ack", number=number(complaint))
     assert ctx.person is not None
     complaint.state, complaint.acknowledged_at = str(ComplaintState.ACKNOWLEDGED), ctx.now
     complaint.handler_id = ctx.person.id
     ctx.tx.add(complaint)
-    await timers.cancel(ctx.tx, f"complaint_ack_reminder:{complaint.id}")
+    await timers.cancel(ctx.tx, f"{Due.ACK_REMINDER}:{complaint.id}")
     fields = _fields(ctx, complaint, None)
     await ctx.reply("complaint.acked_manager", **fields)
     await _tell_complainant(ctx, complaint, "complaint.acked", name=ctx.person.name, **fields)
 
 
+@router.text(State.HANDLING)
 async def resolve_text(ctx: Ctx, text: str) -> None:
-    assert ctx.conv is not None and ctx.person is not None
-    complaint = await ctx.tx.get(Complaint, int(ctx.conv.data.get("complaint", 0)))
-    ctx.set_state(State.IDLE)
+    assert ctx.person is not None
+    complaint = await ctx.tx.get(Complaint, ctx.data(Handling).complaint)
+    ctx.set_state(IDLE)
     if complaint is None or complaint.state == ComplaintState.RESOLVED:
         raise StaleAction("complaint.closed")
     complaint.acknowledged_at = complaint.acknowledged_at or ctx.now
     complaint.state, complaint.resolved_at = str(ComplaintState.RESOLVED), ctx.now
     complaint.resolution, complaint.handler_id = text.strip()[:2000], ctx.person.id
     ctx.tx.add(complaint)
-    await timers.cancel(ctx.tx, f"complaint_ack_reminder:{complaint.id}",
-                        f"complaint_resolve_reminder:{complaint.id}")
+    await timers.cancel(ctx.tx, *(f"{kind}:{complaint.id}" for kind in Due))
     fields = _fields(ctx, complaint, None)
     await ctx.reply("complaint.resolved_manager", **fields)
     await _tell_complainant(ctx, complaint, "complaint.resolved", resolution=complaint.resolution,
                             name=ctx.person.name, **fields)
 
 
-async def remind(ctx: Ctx, complaint_id: int, kind: str) -> None:
+@router.timer(Due.ACK_REMINDER)
+async def remind_ack(ctx: Ctx, timer: Timer) -> None:
+    await _remind(ctx, int(timer.payload.get("complaint", 0)), ack=True)
+
+
+@router.timer(Due.RESOLVE_REMINDER)
+async def remind_resolve(ctx: Ctx, timer: Timer) -> None:
+    await _remind(ctx, int(timer.payload.get("complaint", 0)), ack=False)
+
+
+async def _remind(ctx: Ctx, complaint_id: int, *, ack: bool) -> None:
     complaint = await ctx.tx.get(Complaint, complaint_id)
     if complaint is None or complaint.state == ComplaintState.RESOLVED:
         return
-    if kind == "complaint_ack_reminder" and complaint.state != ComplaintState.OPEN:
+    if ack and complaint.state != ComplaintState.OPEN:
         return
     fields = _fields(ctx, complaint, None)
-    ack = kind == "complaint_ack_reminder"
     key = "complaint.remind_ack" if ack else "complaint.remind_resolve"
     for manager in await people.people_with_roles(ctx.tx, (Role.MANAGER,)):
         await ctx.notify(manager, key, _manager_rows(complaint), **fields, text=complaint.text)

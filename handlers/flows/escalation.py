@@ -8,17 +8,36 @@ the job over with one button. Vendor contacts are experts with the skill "vendor
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
 
-from handlers import buttons
-from handlers.context import Ctx
-from handlers.jobs import summary_fields
-from handlers.texts import lazy
+from handlers.core import tokens
+from handlers.core.context import Ctx
+from handlers.core.errors import StaleAction
+from handlers.core.router import Router
+from handlers.core.texts import lazy
+from handlers.flows.engineer.keyboard import work_buttons
+from handlers.flows.jobs.clocks import SlaDue
+from handlers.flows.jobs.status import STATUS_EVENT
+from handlers.flows.jobs.summary import number, summary_fields, tell, tell_managers
+from handlers.rules.lifecycle import OPEN
 from storage import people, tickets
-from storage.models import Person, Role, Ticket, TicketEvent
+from storage.models import Person, Progress, Role, Ticket, TicketEvent, Timer
 
+router = Router("escalation")
 MAX_TIER = 3
 VENDOR_SKILL = "vendor"
 HISTORY_LINES = 15
+
+
+class Action(StrEnum):
+    TAKE = "take"
+
+
+class Event(StrEnum):
+    ESCALATED = "escalated"
+    TAKEN = "taken"
+    SLA_WARNING = "sla_warning"
+    SLA_BREACHED = "sla_breached"
 
 
 async def tier_people(ctx: Ctx, tier: int) -> list[Person]:
@@ -33,49 +52,39 @@ async def escalate(ctx: Ctx, ticket: Ticket, reason: str, actor_id: int | None =
         return False
     ticket.tier += 1
     ctx.tx.add(ticket)
-    await tickets.add_event(ctx.tx, ticket, "escalated", ctx.now, actor_id, tier=ticket.tier,
+    await tickets.add_event(ctx.tx, ticket, Event.ESCALATED, ctx.now, actor_id, tier=ticket.tier,
                             reason=reason)
     history = await history_text(ctx, ticket)
     fields = {**summary_fields(ctx, ticket), "tier": lazy(f"tier.{ticket.tier}"),
               "reason": lazy(f"escalation.{reason}"), "history": history}
-    take = [[("button.take", buttons.ticket(ticket.id or 0, "take"))]]
+    take = [[("button.take", tokens.ticket(ticket.id, Action.TAKE))]]
     reached = 0
     for person in await tier_people(ctx, ticket.tier):
         reached += await ctx.notify(person, "expert.escalated", take, **fields) is not None
-    from handlers.jobs import tell_managers
-
     await tell_managers(ctx, "manager.escalated" if reached else "manager.escalated_nobody",
                         ticket, **fields)
-    reporter = await ctx.tx.get(Person, ticket.reporter_id)
-    if reporter is not None:
-        await ctx.notify(reporter, "reporter.escalated", **fields)
+    await tell(ctx, ticket.reporter_id, "reporter.escalated", **fields)
     return True
 
 
-async def take_over(ctx: Ctx, ticket: Ticket) -> None:
+@router.ticket_button(Action.TAKE, roles=(Role.EXPERT,))
+async def take_over(ctx: Ctx, ticket: Ticket, arg: str) -> None:
     """An expert (or vendor contact) takes the escalated job."""
-    from handlers.engineer import work_buttons
-    from handlers.errors import NotAllowed, StaleAction
-    from handlers.lifecycle import OPEN
-
     me = ctx.person
-    if me is None or me.role != Role.EXPERT:
-        raise NotAllowed()
+    assert me is not None
     if ticket.tier < 2 or ticket.status not in OPEN or ticket.assignee_id == me.id:
-        raise StaleAction(number=tickets.number(ticket.id or 0))
+        raise StaleAction(number=number(ticket))
     previous = await ctx.tx.get(Person, ticket.assignee_id) if ticket.assignee_id else None
     ticket.assignee_id = me.id
     if ticket.responded_at is None:
         ticket.responded_at = ctx.now
     ctx.tx.add(ticket)
-    await tickets.add_event(ctx.tx, ticket, "taken", ctx.now, me.id, tier=ticket.tier)
+    await tickets.add_event(ctx.tx, ticket, Event.TAKEN, ctx.now, me.id, tier=ticket.tier)
     fields = {**summary_fields(ctx, ticket), "name": me.name, "phone": me.phone or "-"}
-    await ctx.reply("expert.took", work_buttons(ticket.id or 0), **fields)
+    await ctx.reply("expert.took", work_buttons(ticket.id), **fields)
     if previous is not None:
         await ctx.notify(previous, "engineer.taken_over", **fields)
-    reporter = await ctx.tx.get(Person, ticket.reporter_id)
-    if reporter is not None:
-        await ctx.notify(reporter, "reporter.taken_over", **fields)
+    await tell(ctx, ticket.reporter_id, "reporter.taken_over", **fields)
 
 
 async def history_text(ctx: Ctx, ticket: Ticket) -> Callable[[str], str]:
@@ -87,10 +96,51 @@ async def history_text(ctx: Ctx, ticket: Ticket) -> Callable[[str], str]:
         lines = []
         for e in events[-HISTORY_LINES:]:
             what = ctx.t(f"event.{e.kind}", lang)
-            if e.kind == "status":
+            if e.kind == STATUS_EVENT:
                 what += " → " + ctx.t(f"status.{e.details.get('to', 'new')}", lang)
             who = names.get(e.actor_id, ctx.t("event.bot", lang))
             lines.append(f"{ctx.texts.time(lang, e.at)} {who} {what}")
         return "\n".join(lines)
 
     return render
+
+
+@router.ticket_timer(SlaDue.RESPONSE_WARN, only_open=True)
+async def response_warning(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
+    if ticket.responded_at is None:
+        await tickets.add_event(ctx.tx, ticket, Event.SLA_WARNING, ctx.now, clock="response")
+        await tell_managers(ctx, "manager.response_warning", ticket)
+
+
+@router.ticket_timer(SlaDue.RESPONSE_DUE, only_open=True)
+async def response_breached(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
+    if ticket.responded_at is None:
+        await tickets.add_event(ctx.tx, ticket, Event.SLA_BREACHED, ctx.now, clock="response")
+        await tell_managers(ctx, "manager.response_breached", ticket)
+
+
+@router.ticket_timer(SlaDue.ONSITE_DUE, only_open=True)
+async def onsite_breached(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
+    if ticket.progress != Progress.ON_SITE:
+        await tickets.add_event(ctx.tx, ticket, Event.SLA_BREACHED, ctx.now, clock="onsite")
+        await tell_managers(ctx, "manager.onsite_breached", ticket)
+
+
+@router.ticket_timer(SlaDue.RESOLVE_WARN, only_open=True)
+async def resolve_warning(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
+    if ticket.resolved_at is not None or ticket.paused_at is not None:
+        return
+    await tickets.add_event(ctx.tx, ticket, Event.SLA_WARNING, ctx.now, clock="resolve")
+    await tell(ctx, ticket.assignee_id, "engineer.resolve_warning", **summary_fields(ctx, ticket))
+
+
+@router.ticket_timer(SlaDue.RESOLVE_DUE, only_open=True)
+async def resolve_breached(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
+    """Breach: recorded, the managers told, and the job goes up a support tier."""
+    if ticket.resolved_at is not None or ticket.paused_at is not None:
+        return
+    await tickets.add_event(ctx.tx, ticket, Event.SLA_BREACHED, ctx.now, clock="resolve")
+    await tell_managers(ctx, "manager.resolve_breached", ticket)
+    await tell(ctx, ticket.assignee_id, "engineer.resolve_breached",
+               **summary_fields(ctx, ticket))
+    await escalate(ctx, ticket, "resolve_breached")

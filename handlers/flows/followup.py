@@ -11,18 +11,64 @@ Never more than two follow-up messages; one due in quiet hours waits until the m
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 
-from handlers import buttons, clocks, escalation, lifecycle, logctx
-from handlers.context import Ctx
-from handlers.errors import NotAllowed, StaleAction
-from handlers.jobs import summary_fields, tell_managers
+from handlers.core import logctx, tokens
+from handlers.core.context import Ctx, Rows
+from handlers.core.errors import NotAllowed, StaleAction
+from handlers.core.router import Router
+from handlers.flows import escalation
+from handlers.flows.engineer.keyboard import work_buttons
+from handlers.flows.jobs import clocks
+from handlers.flows.jobs.status import move
+from handlers.flows.jobs.summary import number, summary_fields, tell_managers
+from handlers.flows.records import retention
 from storage import tickets, timers
-from storage.models import Person, Ticket, TicketStatus
+from storage.models import Person, Ticket, TicketStatus, Timer
 
-FOLLOWUP_KINDS = ["confirm_due", "followup", "followup_reminder", "followup_expired"]
+router = Router("followup")
 SCORES = (1, 2, 3, 4, 5)
 LOW_SCORE = 2
 MAX_FOLLOWUPS = 2
+
+
+class Action(StrEnum):
+    NO_RECURRENCE = "fu_ok"
+    RECURRED = "fu_again"
+    SCORE = "score"  # arg 1–5
+    SKIP = "skip"
+
+
+class Due(StrEnum):
+    CONFIRM = "confirm_due"
+    FOLLOWUP = "followup"
+    REMINDER = "followup_reminder"
+    EXPIRED = "followup_expired"
+
+
+class Event(StrEnum):
+    AUTO_CONFIRMED = "auto_confirmed"
+    FOLLOWUP = "followup"
+    NO_RESPONSE = "survey_no_response"
+    RECURRENCE = "recurrence"
+    SURVEY = "survey"
+    COMMENT = "survey_comment"
+
+
+class Step(StrEnum):
+    """Where the call-back stands (ticket.followup_step)."""
+
+    RECURRENCE = "recurrence"
+    SCORE = "score"
+    COMMENT = "comment"
+
+
+class Survey(StrEnum):
+    """ticket.survey_state"""
+
+    SENT = "sent"
+    ANSWERED = "answered"
+    NO_RESPONSE = "no_response"
 
 
 def out_of_quiet_hours(ctx: Ctx, when: datetime) -> datetime:
@@ -39,106 +85,127 @@ def out_of_quiet_hours(ctx: Ctx, when: datetime) -> datetime:
     return morning.astimezone(when.tzinfo)
 
 
+def _key(kind: Due, ticket: Ticket) -> str:
+    return f"{kind}:{ticket.id}"
+
+
 async def schedule_after_fix(ctx: Ctx, ticket: Ticket) -> None:
     tid, cfg = ticket.id or 0, ctx.config
-    await timers.schedule(ctx.tx, f"confirm_due:{tid}", "confirm_due",
+    await timers.schedule(ctx.tx, _key(Due.CONFIRM, ticket), Due.CONFIRM,
                           ctx.now + timedelta(hours=cfg.confirm_auto_hours), ticket_id=tid)
     due = out_of_quiet_hours(ctx, ctx.now + timedelta(hours=cfg.followup_delay_hours))
-    await timers.schedule(ctx.tx, f"followup:{tid}", "followup", due, ticket_id=tid)
+    await timers.schedule(ctx.tx, _key(Due.FOLLOWUP, ticket), Due.FOLLOWUP, due, ticket_id=tid)
 
 
 async def cancel(ctx: Ctx, ticket: Ticket) -> None:
-    await timers.cancel_for_ticket(ctx.tx, ticket.id or 0, FOLLOWUP_KINDS)
+    await timers.cancel_for_ticket(ctx.tx, ticket.id or 0, list(Due))
 
 
-async def auto_confirm(ctx: Ctx, ticket: Ticket) -> None:
+async def confirmed(ctx: Ctx, ticket: Ticket) -> None:
+    """The reporter confirmed the fix: it need not be taken as confirmed later."""
+    await timers.cancel(ctx.tx, _key(Due.CONFIRM, ticket))
+
+
+@router.ticket_timer(Due.CONFIRM)
+async def auto_confirm(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
     if ticket.status != TicketStatus.RESOLVED or ticket.confirmed_at is not None:
         return
     ticket.confirmed_at = ctx.now
     ctx.tx.add(ticket)
-    await tickets.add_event(ctx.tx, ticket, "auto_confirmed", ctx.now)
+    await tickets.add_event(ctx.tx, ticket, Event.AUTO_CONFIRMED, ctx.now)
 
 
-async def start(ctx: Ctx, ticket: Ticket) -> None:
+@router.ticket_timer(Due.FOLLOWUP)
+async def start(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
     """The call-back is due: ask whether the fault came back."""
     if ticket.status != TicketStatus.RESOLVED or ticket.survey_state:
         return
-    ticket.survey_state, ticket.followup_step, ticket.followups_sent = "sent", "recurrence", 1
+    ticket.survey_state, ticket.followup_step = str(Survey.SENT), str(Step.RECURRENCE)
+    ticket.followups_sent = 1
     ctx.tx.add(ticket)
-    await tickets.add_event(ctx.tx, ticket, "followup", ctx.now)
+    await tickets.add_event(ctx.tx, ticket, Event.FOLLOWUP, ctx.now)
     await _ask(ctx, ticket, reminder=False)
-    await _next_timer(ctx, ticket, "followup_reminder")
+    await _next_timer(ctx, ticket, Due.REMINDER)
 
 
-async def remind(ctx: Ctx, ticket: Ticket) -> None:
-    if ticket.survey_state != "sent" or ticket.followups_sent >= MAX_FOLLOWUPS:
+@router.ticket_timer(Due.REMINDER)
+async def remind(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
+    if ticket.survey_state != Survey.SENT or ticket.followups_sent >= MAX_FOLLOWUPS:
         return
     ticket.followups_sent += 1
     ctx.tx.add(ticket)
     await _ask(ctx, ticket, reminder=True)
-    await _next_timer(ctx, ticket, "followup_expired")
+    await _next_timer(ctx, ticket, Due.EXPIRED)
 
 
-async def expire(ctx: Ctx, ticket: Ticket) -> None:
+@router.ticket_timer(Due.EXPIRED)
+async def expire(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
     """No answer after the reminder: recorded as no response; the job closes."""
-    if ticket.survey_state != "sent":
+    if ticket.survey_state != Survey.SENT:
         return
-    ticket.survey_state, ticket.followup_step = "no_response", ""
-    await tickets.add_event(ctx.tx, ticket, "survey_no_response", ctx.now)
+    ticket.survey_state, ticket.followup_step = str(Survey.NO_RESPONSE), ""
+    await tickets.add_event(ctx.tx, ticket, Event.NO_RESPONSE, ctx.now)
     await close(ctx, ticket)
 
 
-async def _next_timer(ctx: Ctx, ticket: Ticket, kind: str) -> None:
+async def _next_timer(ctx: Ctx, ticket: Ticket, kind: Due) -> None:
     gap = timedelta(hours=ctx.config.followup_reminder_hours)
     due = out_of_quiet_hours(ctx, ctx.now + gap)
-    await timers.schedule(ctx.tx, f"{kind}:{ticket.id}", kind, due, ticket_id=ticket.id)
+    await timers.schedule(ctx.tx, _key(kind, ticket), kind, due, ticket_id=ticket.id)
+
+
+async def _stop_reminders(ctx: Ctx, ticket: Ticket) -> None:
+    await timers.cancel(ctx.tx, _key(Due.REMINDER, ticket), _key(Due.EXPIRED, ticket))
 
 
 async def _ask(ctx: Ctx, ticket: Ticket, *, reminder: bool) -> None:
     reporter = await ctx.tx.get(Person, ticket.reporter_id)
     if reporter is None:
         return
-    tid, step = ticket.id or 0, ticket.followup_step
-    if step == "recurrence":
-        rows = [[("button.no_recurrence", buttons.ticket(tid, "fu_ok")),
-                 ("button.recurred", buttons.ticket(tid, "fu_again"))]]
-    elif step == "score":
-        rows = [[(f"survey.score_{s}", buttons.ticket(tid, f"s{s}"))] for s in reversed(SCORES)]
+    tid, step = ticket.id, ticket.followup_step
+    rows: Rows
+    if step == Step.RECURRENCE:
+        rows = [[("button.no_recurrence", tokens.ticket(tid, Action.NO_RECURRENCE)),
+                 ("button.recurred", tokens.ticket(tid, Action.RECURRED))]]
+    elif step == Step.SCORE:
+        rows = [[(f"survey.score_{s}", tokens.ticket(tid, Action.SCORE, s))]
+                for s in reversed(SCORES)]
     else:
-        rows = [[("button.skip", buttons.ticket(tid, "skip"))]]
+        rows = [[("button.skip", tokens.ticket(tid, Action.SKIP))]]
     prefix = "followup.reminder_" if reminder else "followup.ask_"
     await ctx.notify(reporter, prefix + step, rows, **summary_fields(ctx, ticket))
 
 
-def _reporter(ctx: Ctx, ticket: Ticket, step: str) -> Person:
-    number = tickets.number(ticket.id or 0)
+def _reporter(ctx: Ctx, ticket: Ticket, step: Step) -> Person:
     if ctx.person is None or ctx.person.id != ticket.reporter_id:
-        raise NotAllowed("error.not_reporter", number=number)
-    if ticket.survey_state == "answered" or (step == "score" and ticket.satisfaction):
-        raise StaleAction("error.survey_done", number=number)
-    if ticket.survey_state != "sent" or ticket.followup_step != step:
-        raise StaleAction(number=number)
+        raise NotAllowed("error.not_reporter", number=number(ticket))
+    if ticket.survey_state == Survey.ANSWERED or (step == Step.SCORE and ticket.satisfaction):
+        raise StaleAction("error.survey_done", number=number(ticket))
+    if ticket.survey_state != Survey.SENT or ticket.followup_step != step:
+        raise StaleAction(number=number(ticket))
     return ctx.person
 
 
-async def no_recurrence(ctx: Ctx, ticket: Ticket) -> None:
-    _reporter(ctx, ticket, "recurrence")
-    ticket.followup_step = "score"
+@router.ticket_button(Action.NO_RECURRENCE)
+async def no_recurrence(ctx: Ctx, ticket: Ticket, arg: str) -> None:
+    _reporter(ctx, ticket, Step.RECURRENCE)
+    ticket.followup_step = str(Step.SCORE)
     ctx.tx.add(ticket)
-    await timers.cancel(ctx.tx, f"followup_reminder:{ticket.id}", f"followup_expired:{ticket.id}")
+    await _stop_reminders(ctx, ticket)
     await _ask(ctx, ticket, reminder=False)
 
 
-async def recurred(ctx: Ctx, ticket: Ticket) -> None:
+@router.ticket_button(Action.RECURRED)
+async def recurred(ctx: Ctx, ticket: Ticket, arg: str) -> None:
     """The fault came back: the original ticket reopens, one priority level higher."""
-    me = _reporter(ctx, ticket, "recurrence")
+    me = _reporter(ctx, ticket, Step.RECURRENCE)
     old = ticket.priority
     ticket.priority = f"P{max(1, int(old[1]) - 1)}"
     ticket.recurrences += 1
     ticket.survey_state, ticket.followup_step, ticket.resolved_at = "", "", None
     ticket.confirmed_at = ticket.closed_at = None
-    await lifecycle.move(ctx.tx, ticket, TicketStatus.REOPENED, ctx.now, me.id, recurrence=True)
-    await tickets.add_event(ctx.tx, ticket, "recurrence", ctx.now, me.id,
+    await move(ctx.tx, ticket, TicketStatus.REOPENED, ctx.now, me.id, recurrence=True)
+    await tickets.add_event(ctx.tx, ticket, Event.RECURRENCE, ctx.now, me.id,
                             **{"from": old, "to": ticket.priority})
     await cancel(ctx, ticket)
     await clocks.start_all(ctx, ticket, start=ctx.now)
@@ -146,36 +213,41 @@ async def recurred(ctx: Ctx, ticket: Ticket) -> None:
 
 
 async def _tell_recurrence(ctx: Ctx, ticket: Ticket, me: Person) -> None:
-    from handlers.engineer import work_buttons
-
     fields = summary_fields(ctx, ticket)
     await ctx.reply("followup.recurrence_reopened", **fields)
     history = await escalation.history_text(ctx, ticket)
     await tell_managers(ctx, "manager.recurrence", ticket, history=history)
     engineer = await ctx.tx.get(Person, ticket.assignee_id) if ticket.assignee_id else None
     if engineer is not None:
-        await ctx.notify(engineer, "engineer.recurrence", work_buttons(ticket.id or 0),
+        await ctx.notify(engineer, "engineer.recurrence", work_buttons(ticket.id),
                          name=me.name, **fields)
 
 
-async def score(ctx: Ctx, ticket: Ticket, value: int) -> None:
-    me = _reporter(ctx, ticket, "score")
-    ticket.satisfaction, ticket.followup_step = value, "comment"
+@router.ticket_button(Action.SCORE, arg="[1-5]", legacy=r"s([1-5])")
+async def score(ctx: Ctx, ticket: Ticket, arg: str) -> None:
+    me = _reporter(ctx, ticket, Step.SCORE)
+    value = int(arg)
+    ticket.satisfaction, ticket.followup_step = value, str(Step.COMMENT)
     ctx.tx.add(ticket)
-    await tickets.add_event(ctx.tx, ticket, "survey", ctx.now, me.id, score=value)
-    await timers.cancel(ctx.tx, f"followup_reminder:{ticket.id}", f"followup_expired:{ticket.id}")
+    await tickets.add_event(ctx.tx, ticket, Event.SURVEY, ctx.now, me.id, score=value)
+    await _stop_reminders(ctx, ticket)
     if value <= LOW_SCORE:
         history = await escalation.history_text(ctx, ticket)
         await tell_managers(ctx, "manager.low_score", ticket, score=value, history=history)
     await _ask(ctx, ticket, reminder=False)
 
 
+@router.ticket_button(Action.SKIP)
+async def skip_comment(ctx: Ctx, ticket: Ticket, arg: str) -> None:
+    await comment(ctx, ticket, None)
+
+
 async def comment(ctx: Ctx, ticket: Ticket, text: str | None) -> None:
-    me = _reporter(ctx, ticket, "comment")
+    me = _reporter(ctx, ticket, Step.COMMENT)
     if text:
-        await tickets.add_event(ctx.tx, ticket, "survey_comment", ctx.now, me.id,
+        await tickets.add_event(ctx.tx, ticket, Event.COMMENT, ctx.now, me.id,
                                 text=text.strip()[:1000])
-    ticket.survey_state, ticket.followup_step = "answered", ""
+    ticket.survey_state, ticket.followup_step = str(Survey.ANSWERED), ""
     await close(ctx, ticket)
     await ctx.reply("followup.thanks", **summary_fields(ctx, ticket))
 
@@ -185,19 +257,21 @@ async def close(ctx: Ctx, ticket: Ticket) -> None:
         return
     ticket.closed_at = ctx.now
     ticket.confirmed_at = ticket.confirmed_at or ctx.now
-    await lifecycle.move(ctx.tx, ticket, TicketStatus.CLOSED, ctx.now, None)
+    await move(ctx.tx, ticket, TicketStatus.CLOSED, ctx.now, None)
     await cancel(ctx, ticket)
-    from handlers import retention
-
     await retention.schedule(ctx, ticket)
 
 
-async def awaiting_comment(ctx: Ctx) -> Ticket | None:
-    """A ticket of this reporter whose survey waits for the optional comment."""
+@router.idle_text
+async def comment_text(ctx: Ctx, text: str) -> bool:
+    """Idle text while a survey waits for its optional comment: it is the comment."""
     if ctx.person is None:
-        return None
+        return False
     for t in await tickets.resolved_of(ctx.tx, ctx.person.id or 0):
-        if t.survey_state == "sent" and t.followup_step == "comment":
+        if t.survey_state == Survey.SENT and t.followup_step == Step.COMMENT:
             logctx.ticket(t.id)
-            return await tickets.get(ctx.tx, t.id or 0, lock=True)
-    return None
+            ticket = await tickets.get(ctx.tx, t.id or 0, lock=True)
+            if ticket is not None:
+                await comment(ctx, ticket, text)
+                return True
+    return False

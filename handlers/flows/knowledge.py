@@ -6,26 +6,49 @@ from the database at start) and `frontline kb export DIR` writes them as article
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import select
 from sqlmodel import col
 
-from handlers import buttons
-from handlers.context import Ctx
-from handlers.errors import NotAllowed, StaleAction
-from handlers.states import State
-from handlers.texts import lazy
+from handlers.core import tokens
+from handlers.core.context import IDLE, Ctx, Searcher
+from handlers.core.errors import NotAllowed, StaleAction
+from handlers.core.router import Router
+from handlers.core.texts import lazy
+from handlers.flows.jobs.summary import MANAGERS
+from kb import Article
 from storage import people
 from storage.models import DraftState, KbDraft, Person, Role, Ticket
 from storage.uow import Tx
 
+router = Router("knowledge")
 MAX_LISTED = 10
-MANAGERS = (Role.MANAGER, Role.ADMIN)
+SCOPE = "d"  # buttons on a draft: d:<draft id>:<action>
 
 
-def to_article(draft: KbDraft) -> Any:
-    from kb import Article
+class Action(StrEnum):
+    SAVE = "draft"  # on the ticket the engineer just resolved
+    APPROVE = "ok"
+    REJECT = "no"
+    EDIT = "edit"
 
+
+class State(StrEnum):
+    EDITING = "mgr_draft_edit"  # a manager typing new steps for a draft
+
+
+@dataclass
+class Editing:
+    draft: int = 0
+
+
+router.cancellable(State, "command.cancel_resolving")
+
+
+def to_article(draft: KbDraft) -> Article:
     return Article(id=draft.article_id, title=draft.title, lang=draft.lang,
                    category=draft.category, devices=(), symptoms=tuple(draft.symptoms),
                    tags=("case",), body=draft.body, path=None)
@@ -35,14 +58,19 @@ async def offer(ctx: Ctx, ticket: Ticket) -> None:
     """After a resolution no article covered: offer to keep the case for the next reporter."""
     if ticket.kb_shown:
         return
-    rows = [[("button.save_draft", buttons.ticket(ticket.id or 0, "draft"))]]
+    rows = [[("button.save_draft", tokens.ticket(ticket.id, Action.SAVE))]]
     await ctx.reply("drafts.offer", rows)
 
 
-async def create(ctx: Ctx, ticket: Ticket) -> None:
-    me = ctx.person
-    if me is None or me.id != ticket.assignee_id:
+def _assignee(ctx: Ctx, ticket: Ticket) -> None:
+    if ctx.person is None or ctx.person.id != ticket.assignee_id:
         raise NotAllowed()
+
+
+@router.ticket_button(Action.SAVE, guards=[_assignee])
+async def create(ctx: Ctx, ticket: Ticket, arg: str) -> None:
+    me = ctx.person
+    assert me is not None
     article_id = f"case-{ticket.id}"
     if await ctx.tx.scalars(_by_article(article_id)):
         raise StaleAction("drafts.exists")
@@ -67,15 +95,11 @@ def _steps(ticket: Ticket) -> str:
 
 
 def _by_article(article_id: str) -> Any:
-    from sqlalchemy import select
-
     return select(KbDraft).where(col(KbDraft.article_id) == article_id)
 
 
-async def list_pending(ctx: Ctx) -> None:
-    _manager(ctx)
-    from sqlalchemy import select
-
+@router.command("drafts", roles=MANAGERS)
+async def list_pending(ctx: Ctx, arg: str) -> None:
     pending = await ctx.tx.scalars(
         select(KbDraft).where(col(KbDraft.state) == str(DraftState.PENDING))
         .order_by(col(KbDraft.id))
@@ -88,25 +112,39 @@ async def list_pending(ctx: Ctx) -> None:
 
 
 async def _show(ctx: Ctx, draft: KbDraft) -> None:
-    d = f"d:{draft.id}:"
-    rows = [[("button.approve", d + "ok"), ("button.edit", d + "edit"),
-             ("button.reject", d + "no")]]
+    def d(action: Action) -> str:
+        return tokens.encode(SCOPE, draft.id or 0, action)
+
+    rows = [[("button.approve", d(Action.APPROVE)), ("button.edit", d(Action.EDIT)),
+             ("button.reject", d(Action.REJECT))]]
     await ctx.reply("drafts.item", rows, title=draft.title, body=draft.body,
                     category=lazy(f"category.{draft.category}"))
 
 
-async def on_button(ctx: Ctx, token: buttons.Token) -> None:
-    _manager(ctx)
-    draft = await ctx.tx.get(KbDraft, int(token.ref))
+async def _pending(ctx: Ctx, draft_id: int) -> KbDraft:
+    draft = await ctx.tx.get(KbDraft, draft_id)
     if draft is None:
         raise StaleAction("drafts.gone")
     if draft.state != DraftState.PENDING:
         raise StaleAction("drafts.decided", title=draft.title)
-    if token.action == "edit":
-        ctx.set_state(State.MGR_DRAFT_EDIT, draft=draft.id)
-        await ctx.reply("drafts.ask_edit", title=draft.title, body=draft.body)
-        return
-    await decide(ctx, draft, approve=token.action == "ok")
+    return draft
+
+
+@router.record_button(SCOPE, Action.EDIT, roles=MANAGERS)
+async def edit(ctx: Ctx, draft_id: int, arg: str) -> None:
+    draft = await _pending(ctx, draft_id)
+    ctx.set_state(State.EDITING, Editing(draft=draft.id or 0))
+    await ctx.reply("drafts.ask_edit", title=draft.title, body=draft.body)
+
+
+@router.record_button(SCOPE, Action.APPROVE, roles=MANAGERS)
+async def approve(ctx: Ctx, draft_id: int, arg: str) -> None:
+    await decide(ctx, await _pending(ctx, draft_id), approve=True)
+
+
+@router.record_button(SCOPE, Action.REJECT, roles=MANAGERS)
+async def reject(ctx: Ctx, draft_id: int, arg: str) -> None:
+    await decide(ctx, await _pending(ctx, draft_id), approve=False)
 
 
 async def decide(ctx: Ctx, draft: KbDraft, *, approve: bool) -> None:
@@ -119,10 +157,10 @@ async def decide(ctx: Ctx, draft: KbDraft, *, approve: bool) -> None:
     await ctx.reply("drafts.approved" if approve else "drafts.rejected", title=draft.title)
 
 
+@router.text(State.EDITING)
 async def edit_text(ctx: Ctx, text: str) -> None:
-    assert ctx.conv is not None
-    draft = await ctx.tx.get(KbDraft, int(ctx.conv.data.get("draft", 0)))
-    ctx.set_state(State.IDLE)
+    draft = await ctx.tx.get(KbDraft, ctx.data(Editing).draft)
+    ctx.set_state(IDLE)
     if draft is None or draft.state != DraftState.PENDING:
         raise StaleAction("drafts.gone")
     draft.body = text.strip()[:4000]
@@ -130,10 +168,8 @@ async def edit_text(ctx: Ctx, text: str) -> None:
     await _show(ctx, draft)
 
 
-async def load_approved(tx: Tx, kb: Any) -> int:
+async def load_approved(tx: Tx, kb: Searcher) -> int:
     """Put every approved draft into a freshly loaded knowledge base (at start)."""
-    from sqlalchemy import select
-
     rows = await tx.scalars(
         select(KbDraft).where(col(KbDraft.state) == str(DraftState.APPROVED))
     )
@@ -142,8 +178,3 @@ async def load_approved(tx: Tx, kb: Any) -> int:
             kb.add(to_article(draft))
     return len(rows)
 
-
-def _manager(ctx: Ctx) -> Person:
-    if ctx.person is None or ctx.person.role not in MANAGERS:
-        raise NotAllowed()
-    return ctx.person

@@ -7,63 +7,107 @@ registering is kept and becomes the first report right after.
 
 from __future__ import annotations
 
-from handlers import intake
-from handlers.context import Ctx
-from handlers.states import State
+from dataclasses import dataclass
+from enum import StrEnum
+
+from handlers.core.context import IDLE, Ctx
+from handlers.core.router import Router
+from handlers.flows.intake import report
 from storage import people
 from storage.models import Role
 
+router = Router("registration")
 MAX_NAME = 50
 MAX_SITE = 100
 
 
-async def begin(ctx: Ctx, pending: str = "") -> None:
-    data = {"pending": pending[: ctx.config.max_message_chars]} if pending else {}
-    ctx.set_state(State.REG_NAME, **data)
+class State(StrEnum):
+    NAME = "reg_name"  # unknown person: asked for a name
+    SITE = "reg_site"  # … then for the orchard site
+
+
+@dataclass
+class Signup:
+    pending: str = ""  # a fault described before registering
+    name: str = ""
+    phone: str = ""
+
+
+router.cancellable(State, "command.cancel_registration")
+
+
+@router.entry("join")
+async def begin(ctx: Ctx) -> None:
+    """Someone opened the chat, or a stranger used a command that needs a registered person."""
+    if ctx.person is not None:
+        await ctx.reply("command.greet", name=ctx.person.name)
+        return
+    await _ask_name(ctx, "")
+
+
+async def _ask_name(ctx: Ctx, pending: str) -> None:
+    kept = ctx.data(Signup)
+    ctx.set_state(State.NAME, Signup(pending=pending[: ctx.config.max_message_chars],
+                                     phone=kept.phone))
     await ctx.reply("registration.welcome")
 
 
-async def on_text(ctx: Ctx, text: str) -> None:
-    if ctx.state is State.REG_NAME:
-        await _name(ctx, text.strip())
-    elif ctx.state is State.REG_SITE:
-        await _site(ctx, text.strip())
+@router.command("start")
+async def start(ctx: Ctx, arg: str) -> None:
+    if ctx.person is None:
+        await _ask_name(ctx, "")
+        return
+    await ctx.reply("command.start", name=ctx.person.name)
+
+
+@router.entry("stranger")
+async def on_text(ctx: Ctx) -> None:
+    text = ctx.incoming.text.strip() if ctx.incoming else ""
+    if ctx.state == State.NAME:
+        await _name(ctx, text)
+    elif ctx.state == State.SITE:
+        await _site(ctx, text)
     else:
-        await begin(ctx, pending=text.strip())
+        await _ask_name(ctx, text)
 
 
 async def _name(ctx: Ctx, name: str) -> None:
-    assert ctx.conv is not None
     if not name or len(name) > MAX_NAME or name.startswith("/"):
         await ctx.reply("registration.bad_name", limit=MAX_NAME)
         return
-    ctx.set_state(State.REG_SITE, **ctx.conv.data, name=name)
+    signup = ctx.data(Signup)
+    signup.name = name
+    ctx.set_state(State.SITE, signup)
     await ctx.reply("registration.ask_site", name=name)
 
 
 async def _site(ctx: Ctx, site: str) -> None:
-    assert ctx.conv is not None and ctx.incoming is not None
+    assert ctx.incoming is not None
     if not site or len(site) > MAX_SITE:
         await ctx.reply("registration.bad_site", limit=MAX_SITE)
         return
-    inc, data = ctx.incoming, dict(ctx.conv.data)
+    inc, signup = ctx.incoming, ctx.data(Signup)
     person = await people.add_person(
-        ctx.tx, name=data["name"], role=Role.REPORTER, site=site, now=ctx.now,
-        phone=str(data.get("phone", "")), language=ctx.lang,
+        ctx.tx, name=signup.name, role=Role.REPORTER, site=site, now=ctx.now,
+        phone=signup.phone, language=ctx.lang,
     )
     ident = await people.link_identity(ctx.tx, person, inc.channel, inc.user_id, inc.chat_id)
     ident.last_seen = ctx.now
     ctx.person = person
-    ctx.set_state(State.IDLE)
+    ctx.set_state(IDLE)
     await ctx.reply("registration.done", name=person.name, site=site)
-    if data.get("pending"):
-        await intake.start(ctx, data["pending"])
+    if signup.pending:
+        await report.start(ctx, signup.pending)
 
 
-async def keep_phone(ctx: Ctx, phone: str) -> None:
+@router.entry("contact")
+async def keep_phone(ctx: Ctx) -> None:
+    phone = (ctx.incoming.phone if ctx.incoming else "")[:40]
     if ctx.person is not None:
-        ctx.person.phone = phone[:40]
+        ctx.person.phone = phone
         ctx.tx.add(ctx.person)
-    elif ctx.conv is not None:
-        ctx.update_data(phone=phone[:40])
+    else:
+        signup = ctx.data(Signup)
+        signup.phone = phone
+        ctx.keep(signup)
     await ctx.reply("registration.phone_saved")

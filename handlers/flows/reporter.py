@@ -2,48 +2,82 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
+from enum import StrEnum
 
-from handlers import buttons, clocks, followup, lifecycle, logctx, paging
-from handlers.context import Ctx
-from handlers.engineer import work_buttons
-from handlers.errors import NotAllowed, StaleAction
-from handlers.jobs import summary_fields
-from handlers.states import State
-from handlers.texts import Lazy, lazy
-from storage import people, tickets, timers
+from handlers.core import logctx, tokens
+from handlers.core.context import Ctx, Rows
+from handlers.core.errors import NotAllowed, StaleAction
+from handlers.core.router import Router
+from handlers.core.texts import lazy
+from handlers.flows import followup
+from handlers.flows.engineer.keyboard import work_buttons
+from handlers.flows.jobs import clocks, paging
+from handlers.flows.jobs.status import move
+from handlers.flows.jobs.summary import number, summary_fields, tell
+from handlers.rules.lifecycle import OPEN
+from storage import people, tickets
 from storage.models import Person, Role, Ticket, TicketStatus
 
+router = Router("reporter")
+URGE_GAP = timedelta(minutes=30)
+MAX_CHOICES = 3
 
-def _reporter(ctx: Ctx, ticket: Ticket) -> Person:
+
+class Action(StrEnum):
+    FIXED = "ok"
+    NOT_FIXED = "notok"
+    URGE = "urge"
+
+
+class Event(StrEnum):
+    CONFIRMED = "confirmed"
+    URGED = "urged"
+    NOTE = "note"
+
+
+def urge_rows(ticket_id: int | None) -> Rows:
+    return [[("button.urge", tokens.ticket(ticket_id, Action.URGE))]]
+
+
+def fixed_rows(ticket_id: int | None) -> Rows:
+    return [[("button.fixed", tokens.ticket(ticket_id, Action.FIXED)),
+             ("button.not_fixed", tokens.ticket(ticket_id, Action.NOT_FIXED))]]
+
+
+def reporter_of(ctx: Ctx, ticket: Ticket) -> None:
     if ctx.person is None or ctx.person.id != ticket.reporter_id:
-        raise NotAllowed("error.not_reporter", number=tickets.number(ticket.id or 0))
+        raise NotAllowed("error.not_reporter", number=number(ticket))
+
+
+def resolved_for_reporter(ctx: Ctx, ticket: Ticket) -> None:
+    reporter_of(ctx, ticket)
     if ticket.status != TicketStatus.RESOLVED:
-        raise StaleAction(number=tickets.number(ticket.id or 0))
-    return ctx.person
+        raise StaleAction(number=number(ticket))
 
 
-async def confirm_fixed(ctx: Ctx, ticket: Ticket) -> None:
+@router.ticket_button(Action.FIXED, guards=[resolved_for_reporter])
+async def confirm_fixed(ctx: Ctx, ticket: Ticket, arg: str) -> None:
     """Confirmed: the job stays resolved until the follow-up call-back closes it."""
-    me = _reporter(ctx, ticket)
+    assert ctx.person is not None
+    me = ctx.person
     if ticket.confirmed_at is not None:
-        raise StaleAction("error.already_confirmed", number=tickets.number(ticket.id or 0))
+        raise StaleAction("error.already_confirmed", number=number(ticket))
     ticket.confirmed_at = ctx.now
     ctx.tx.add(ticket)
-    await tickets.add_event(ctx.tx, ticket, "confirmed", ctx.now, me.id)
-    await timers.cancel(ctx.tx, f"confirm_due:{ticket.id}")
+    await tickets.add_event(ctx.tx, ticket, Event.CONFIRMED, ctx.now, me.id)
+    await followup.confirmed(ctx, ticket)
     fields = summary_fields(ctx, ticket)
     await ctx.reply("reporter.thanks_closed", **fields)
-    engineer = await ctx.tx.get(Person, ticket.assignee_id) if ticket.assignee_id else None
-    if engineer:
-        await ctx.notify(engineer, "engineer.confirmed", name=me.name, **fields)
+    await tell(ctx, ticket.assignee_id, "engineer.confirmed", name=me.name, **fields)
 
 
-async def not_fixed(ctx: Ctx, ticket: Ticket) -> None:
+@router.ticket_button(Action.NOT_FIXED, guards=[resolved_for_reporter])
+async def not_fixed(ctx: Ctx, ticket: Ticket, arg: str) -> None:
     """Reopen to the same engineer with the resolution clock started again."""
-    me = _reporter(ctx, ticket)
-    await lifecycle.move(ctx.tx, ticket, TicketStatus.REOPENED, ctx.now, me.id)
+    assert ctx.person is not None
+    me = ctx.person
+    await move(ctx.tx, ticket, TicketStatus.REOPENED, ctx.now, me.id)
     ticket.resolved_at = ticket.confirmed_at = None
     await followup.cancel(ctx, ticket)
     await clocks.restart_resolution(ctx, ticket)
@@ -51,27 +85,23 @@ async def not_fixed(ctx: Ctx, ticket: Ticket) -> None:
     await ctx.reply("reporter.reopened", **fields)
     engineer = await ctx.tx.get(Person, ticket.assignee_id) if ticket.assignee_id else None
     if engineer:
-        await ctx.notify(engineer, "engineer.reopened", work_buttons(ticket.id or 0),
+        await ctx.notify(engineer, "engineer.reopened", work_buttons(ticket.id),
                          name=me.name, **fields)
 
 
-URGE_GAP = timedelta(minutes=30)
-URGE_WORDS = frozenset({"催单", "催一下", "催", "urge", "hurry"})
-MAX_CHOICES = 3
-
-
-async def urge(ctx: Ctx, ticket: Ticket) -> None:
+@router.ticket_button(Action.URGE, guards=[reporter_of])
+async def urge(ctx: Ctx, ticket: Ticket, arg: str = "") -> None:
     """催单: ping whoever holds the job (or is being paged), at most once per 30 minutes."""
-    if ctx.person is None or ctx.person.id != ticket.reporter_id:
-        raise NotAllowed("error.not_reporter", number=tickets.number(ticket.id or 0))
-    if ticket.status not in lifecycle.OPEN:
-        raise StaleAction(number=tickets.number(ticket.id or 0))
-    urged = [e.at for e in await tickets.events(ctx.tx, ticket.id or 0) if e.kind == "urged"]
+    assert ctx.person is not None
+    if ticket.status not in OPEN:
+        raise StaleAction(number=number(ticket))
+    urged = [e.at for e in await tickets.events(ctx.tx, ticket.id or 0)
+             if e.kind == Event.URGED]
     fields = summary_fields(ctx, ticket)
     if urged and ctx.now - max(urged) < URGE_GAP:
         await ctx.reply("reporter.urge_wait", next=max(urged) + URGE_GAP, **fields)
         return
-    await tickets.add_event(ctx.tx, ticket, "urged", ctx.now, ctx.person.id)
+    await tickets.add_event(ctx.tx, ticket, Event.URGED, ctx.now, ctx.person.id)
     for person in await _holders(ctx, ticket):
         await ctx.notify(person, "engineer.urged", name=ctx.person.name, **fields)
     await ctx.reply("reporter.urged", **fields)
@@ -86,68 +116,61 @@ async def _holders(ctx: Ctx, ticket: Ticket) -> list[Person]:
     return [p for p in paged if p is not None] + managers
 
 
-async def urge_latest(ctx: Ctx) -> None:
+@router.command("urge")
+@router.on_words("催单", "催一下", "催", "urge", "hurry")
+async def urge_latest(ctx: Ctx, text: str) -> None:
     """The word 催单 with no button: urge the only open ticket, or ask which one."""
-    mine = await _open_mine(ctx)
+    mine = await open_of(ctx)
     if not mine:
         await ctx.reply("status.none")
     elif len(mine) == 1:
-        await urge(ctx, mine[0])
+        await urge(ctx, await locked(ctx, mine[0]))
     else:
-        rows = [[(lazy("button.urge_ticket", number=tickets.number(t.id or 0)),
-                  buttons.ticket(t.id or 0, "urge"))] for t in mine[-MAX_CHOICES:]]
+        rows = [[(lazy("button.urge_ticket", number=number(t)),
+                  tokens.ticket(t.id, Action.URGE))] for t in mine[-MAX_CHOICES:]]
         await ctx.reply("reporter.which_ticket", rows)
 
 
 async def add_note(ctx: Ctx, ticket: Ticket, text: str) -> None:
     """More words for an open job: recorded, forwarded; an awaited answer restarts the clock."""
-    if ctx.person is None or ctx.person.id != ticket.reporter_id \
-            or ticket.status not in lifecycle.OPEN:
-        raise StaleAction(number=tickets.number(ticket.id or 0))
+    if ctx.person is None or ctx.person.id != ticket.reporter_id or ticket.status not in OPEN:
+        raise StaleAction(number=number(ticket))
     note = text.strip()[: ctx.config.max_message_chars]
-    await tickets.add_event(ctx.tx, ticket, "note", ctx.now, ctx.person.id, text=note)
+    await tickets.add_event(ctx.tx, ticket, Event.NOTE, ctx.now, ctx.person.id, text=note)
     if ticket.status == TicketStatus.WAITING_FOR_REPORTER:
-        await lifecycle.move(ctx.tx, ticket, TicketStatus.IN_PROGRESS, ctx.now, ctx.person.id,
-                             answered=True)
+        await move(ctx.tx, ticket, TicketStatus.IN_PROGRESS, ctx.now, ctx.person.id,
+                   answered=True)
         await clocks.resume(ctx, ticket)
     fields = summary_fields(ctx, ticket)
     await ctx.reply("reporter.note_added", **fields)
     if ticket.assignee_id is not None:
         engineer = await ctx.tx.get(Person, ticket.assignee_id)
         if engineer is not None:
-            await ctx.notify(engineer, "engineer.note", work_buttons(ticket.id or 0),
+            await ctx.notify(engineer, "engineer.note", work_buttons(ticket.id),
                              name=ctx.person.name, note=note, **fields)
 
 
-async def text_while_tickets_open(ctx: Ctx, text: str) -> bool:
-    """Idle text from a reporter with open jobs: answer an awaited question, or ask where it
-    belongs. False when there is no open job (the text starts a new report)."""
-    mine = await _open_mine(ctx)
-    waiting = [t for t in mine if t.status == TicketStatus.WAITING_FOR_REPORTER]
-    if waiting:
-        await add_note(ctx, await _locked(ctx, waiting[-1]), text)
-        return True
-    if not mine:
+@router.idle_text
+async def answer_question(ctx: Ctx, text: str) -> bool:
+    """Idle text from a reporter whose engineer asked a question: it is the answer."""
+    if ctx.person is None or ctx.person.role != Role.REPORTER:
         return False
-    nonce = secrets.token_hex(3)
-    rows: list[list[tuple[str | Lazy, str]]] = [
-        [(lazy("button.add_to", number=tickets.number(t.id or 0)),
-          buttons.intake(nonce, f"add_{t.id}"))] for t in mine[-MAX_CHOICES:]
-    ]
-    rows.append([("button.new_fault", buttons.intake(nonce, "new"))])
-    ctx.set_state(State.INTAKE_CHOICE, n=nonce, text=text[: ctx.config.max_message_chars])
-    await ctx.reply("reporter.add_or_new", rows)
+    waiting = [t for t in await open_of(ctx) if t.status == TicketStatus.WAITING_FOR_REPORTER]
+    if not waiting:
+        return False
+    await add_note(ctx, await locked(ctx, waiting[-1]), text)
     return True
 
 
-async def _open_mine(ctx: Ctx) -> list[Ticket]:
+async def open_of(ctx: Ctx) -> list[Ticket]:
+    """The open tickets the person writing reported."""
     if ctx.person is None:
         return []
     return await tickets.open_tickets(ctx.tx, reporter_id=ctx.person.id)
 
 
-async def _locked(ctx: Ctx, ticket: Ticket) -> Ticket:
-    locked = await tickets.get(ctx.tx, ticket.id or 0, lock=True)
-    assert locked is not None
-    logctx.ticket(locked.id)
-    return locked
+async def locked(ctx: Ctx, ticket: Ticket) -> Ticket:
+    found = await tickets.get(ctx.tx, ticket.id or 0, lock=True)
+    assert found is not None
+    logctx.ticket(found.id)
+    return found

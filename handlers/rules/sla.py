@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.calendars import AlwaysOpen, Calendar, WorkingHours
+from handlers.rules.calendars import AlwaysOpen, Calendar, WorkingHours
 
 PRIORITIES = ("P1", "P2", "P3", "P4")
 DEFAULT_ACK_MINUTES = {"P1": 15, "P2": 30, "P3": 60, "P4": 60}

@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.webchat import COOKIE, WebChat, WebUser
-from handlers.messages import Button, Incoming, Kind, Outgoing
+from handlers.core.messages import Button, Incoming, Kind, Outgoing
 
 PEOPLE = [WebUser("demo-reporter", "李明", "reporter", "一号园区"),
           WebUser("demo-engineer-1", "张工", "engineer")]

@@ -20,8 +20,8 @@ from bot.settings import Settings
 from bot.webchat import WebChat, WebUser
 from bot.webchat_fanout import MAX_NOTIFY_BYTES, PgFanout, asyncpg_dsn, encode
 from bot.webchat_wiring import apply_edits
-from handlers.clock import SystemClock
-from handlers.messages import Button, Incoming, Outgoing
+from handlers.core.clock import SystemClock
+from handlers.core.messages import Button, Incoming, Outgoing
 from storage import migrate, outbox
 from storage.engine import make_engine
 from storage.uow import Database

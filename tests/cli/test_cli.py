@@ -10,7 +10,7 @@ import pytest
 from bot.bootstrap import build
 from bot.cli import main
 from bot.settings import Settings
-from handlers.clock import FakeClock
+from handlers.core.clock import FakeClock
 from storage.models import Role
 from tests.conftest import Cast
 from tests.handlers.test_ticket_life import report_uncovered_fault, resolve
@@ -110,7 +110,7 @@ def test_kb_reload_signals_the_running_bot_through_its_pid_file(tmp_path, monkey
 
 
 async def test_a_reload_picks_up_a_changed_folder(tmp_path):
-    from handlers.clock import FakeClock as Clock
+    from handlers.core.clock import FakeClock as Clock
 
     extra = tmp_path / "extra"
     extra.mkdir()

@@ -13,8 +13,8 @@ import pytest
 
 from bot import logs
 from bot.cli import main
-from handlers import logctx
-from handlers.messages import Kind
+from handlers.core import logctx
+from handlers.core.messages import Kind
 from tests.cli.test_cli import db_url, run_a_fixed_job  # noqa: F401  (db_url: the fixture)
 from tests.conftest import BACKENDS, PG_URL, _clean_postgres
 from tests.handlers.test_ticket_life import report_valve_fault, resolve
@@ -46,9 +46,10 @@ def log_to() -> Iterator[Callable[[str, str], io.StringIO]]:
 
 def test_json_logs_are_one_object_a_line_with_ids_only(log_to):
     out = log_to("json")
-    logging.getLogger("handlers.dispatch").warning("duplicate %s update %s ignored", "web", "u1")
+    logging.getLogger("handlers.core.dispatch").warning(
+        "duplicate %s update %s ignored", "web", "u1")
     with logctx.bind(update="web:u2", timer=7):
-        logging.getLogger("handlers.dispatch").info("in a step")
+        logging.getLogger("handlers.core.dispatch").info("in a step")
     first, second = (json.loads(line) for line in out.getvalue().splitlines())
     assert first["level"] == "warning" and first["message"] == "duplicate web update u1 ignored"
     assert {"at", "logger"} <= set(first) and "update" not in first

@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from handlers import jobs
-from handlers.messages import Incoming, Kind
+from handlers.core.messages import Incoming, Kind
+from handlers.flows.intake import report
+from handlers.flows.jobs import paging
 from storage.models import Person, Ticket, TicketEvent
 from tests.handlers.test_ticket_life import report_valve_fault, resolve
 from tests.support.chat import labels, settle
@@ -149,7 +150,7 @@ async def test_a_database_error_mid_step_leaves_no_half_written_ticket(app, repo
     async def broken_paging(ctx, ticket):
         raise OperationalError("INSERT INTO page", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(jobs.paging, "page_next", broken_paging)
+    monkeypatch.setattr(paging, "page_next", broken_paging)
     await reporter.presses_data(submit)
     assert "请稍后再发一次" in reporter.last().text
     assert await count(app, Ticket) == 0 and await count(app, TicketEvent) == 0
@@ -162,12 +163,10 @@ async def test_a_database_error_mid_step_leaves_no_half_written_ticket(app, repo
 
 async def test_an_unexpected_bug_is_answered_and_logged_not_raised(app, reporter, monkeypatch,
                                                                   caplog):
-    from handlers import intake
-
     async def bug(ctx, text):
         raise ZeroDivisionError
 
-    monkeypatch.setattr(intake, "start", bug)
+    monkeypatch.setattr(report, "start", bug)
     await reporter.says("电磁阀打不开")
     assert "系统出了点问题" in reporter.last().text
     assert "handler failed" in caplog.text
@@ -179,7 +178,7 @@ async def test_a_photo_that_could_not_be_fetched_is_explained(reporter):
 
 
 async def test_a_photo_during_a_report_is_attached_to_the_ticket(app, reporter, engineer):
-    from handlers.messages import FileRef
+    from handlers.core.messages import FileRef
 
     await reporter.says("电磁阀打不开")
     await reporter.sends_photo(FileRef("abc.jpg", "valve.jpg", "image/jpeg", 1200))
@@ -207,7 +206,7 @@ async def test_two_quick_messages_of_one_person_do_not_race(app, reporter):
 
 
 def test_labels_helper_reads_buttons():
-    from handlers.messages import Button, Outgoing
+    from handlers.core.messages import Button, Outgoing
 
     msg = Outgoing("fake", "1", "x", "k", ((Button("a", "1"),),))
     assert labels(msg) == ["a"]

@@ -133,7 +133,7 @@ async def test_the_sweep_is_not_held_up_by_a_steady_stream_of_replies(app, chann
     # under way when it starts, never for all traffic to stop (or timers would never fire).
     import asyncio
 
-    from handlers.messages import Incoming, Kind
+    from handlers.core.messages import Incoming, Kind
 
     users = [await cast.add(f"s{i}", f"用户{i}", Role.REPORTER) for i in range(3)]
     slow_send = channel.send

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from handlers.flood import FloodGuard
-from handlers.messages import Kind
+from handlers.core.flood import FloodGuard
+from handlers.core.messages import Kind
 
 
 def test_a_burst_is_allowed_then_one_warning_then_silence_until_refilled():

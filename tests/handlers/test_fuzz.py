@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from bot.bootstrap import build
 from bot.settings import Settings
-from handlers.clock import FakeClock
-from handlers.lifecycle import WORKING
+from handlers.core.clock import FakeClock
+from handlers.rules.lifecycle import WORKING
 from storage.models import Role, Ticket, TicketEvent, TicketStatus, Timer, TimerState
 from tests.conftest import Cast
 from tests.support.fakes import FakeChannel, valve_kb

@@ -6,10 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from handlers import buttons, lifecycle, triage
-from handlers.errors import BadButton
-from handlers.sla import SlaPolicy
-from handlers.triage import Impact
+from handlers import flows
+from handlers.core import tokens
+from handlers.core.errors import BadButton
+from handlers.flows.intake import report
+from handlers.flows.jobs import paging
+from handlers.rules import lifecycle, triage
+from handlers.rules.sla import SlaPolicy
+from handlers.rules.triage import Impact
 from storage.models import TicketStatus as S
 
 
@@ -54,12 +58,32 @@ def test_a_policy_missing_a_priority_is_refused():
 
 
 def test_button_tokens_round_trip_and_fit_telegrams_limit():
-    token = buttons.parse(buttons.ticket(123456, "ack"))
-    assert (token.kind, token.ticket_id, token.action) == ("t", 123456, "ack")
-    assert len(buttons.intake("abcdef", "imp_question").encode()) <= 64
+    token = tokens.parse(tokens.ticket(123456, paging.Action.ACCEPT))
+    assert (token.scope, token.ticket_id, token.action, token.arg) == ("t", 123456, "ack", "")
+    longest = tokens.dialogue("abcdef", report.Action.IMPACT, "question")
+    assert tokens.parse(longest).arg == "question" and len(longest.encode()) <= 64
 
 
-@pytest.mark.parametrize("data", ["", "t:1", "t:1:rm -rf", "q:1:ack", "t:-1:ack", "i:1:ack"])
-def test_bad_tokens_are_refused(data):
+@pytest.mark.parametrize("data", ["", "t:1", "t:1:rm -rf", "t:-1:ack", "t:1:ack:a:b",
+                                  "t:1:" + "a" * 80])
+def test_malformed_tokens_are_refused(data):
     with pytest.raises(BadButton):
-        buttons.parse(data)
+        tokens.parse(data)
+
+
+@pytest.mark.parametrize("data", ["q:1:ack", "i:1:ack", "t:1:explode", "t:1:score:9",
+                                  "t:1:setprio:P5", "t:1:ack:1", "t:1:s9", "k:1:ok"])
+def test_tokens_no_flow_issued_find_no_route(data):
+    token = tokens.parse(data)
+    assert flows.routes().button(token.scope, token.action, token.arg) is None
+
+
+@pytest.mark.parametrize(("old", "action", "arg"), [
+    ("t:1:s5", "score", "5"), ("t:1:p2", "setprio", "P2"), ("t:1:c_valve", "setcat", "valve"),
+    ("t:1:ft3", "ftype", "3"), ("i:ab12cd:imp_whole", "impact", "whole"),
+    ("i:ab12cd:add_12", "add", "12"), ("i:ab12cd:cmp_0", "about", "0"), ("t:1:ack", "ack", ""),
+])
+def test_buttons_sent_before_tokens_had_arguments_still_find_their_route(old, action, arg):
+    token = tokens.parse(old)
+    route, found = flows.routes().button(token.scope, token.action, token.arg)
+    assert (route.action, found) == (action, arg)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from handlers.messages import Kind
+from handlers.core.messages import Kind
 from storage.models import Person, Role, Ticket, TicketEvent, TicketStatus, Timer
 from tests.handlers.test_ticket_life import report_valve_fault
 from tests.support.chat import labels, settle
@@ -272,7 +272,7 @@ async def test_an_engineer_off_duty_or_off_rota_is_not_paged(app, clock, reporte
 
 async def test_two_sweepers_fire_each_timer_exactly_once(app, clock, reporter, engineer,
                                                         manager):
-    from handlers.dispatch import TimerRunner
+    from handlers.core.dispatch import TimerRunner
     from scheduler.sweep import Sweeper
 
     for _ in range(5):

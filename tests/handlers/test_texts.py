@@ -6,7 +6,7 @@ import string
 import tomllib
 from pathlib import Path
 
-from handlers.texts import Texts, _flatten
+from handlers.core.texts import Texts, _flatten
 
 TEXTS = Path(__file__).parents[2] / "handlers" / "texts"
 

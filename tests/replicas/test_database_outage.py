@@ -8,8 +8,8 @@ from sqlalchemy.engine import make_url
 
 from bot.bootstrap import build
 from bot.settings import Settings
-from handlers.clock import FakeClock
-from handlers.messages import Incoming, Kind
+from handlers.core.clock import FakeClock
+from handlers.core.messages import Incoming, Kind
 from storage.models import Role, Ticket
 from tests.conftest import PG_URL, Cast, _clean_postgres
 from tests.fakes.tcp_proxy import CuttableProxy

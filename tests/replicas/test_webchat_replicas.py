@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import text
 
 from bot import demo
-from handlers.clock import SystemClock
+from handlers.core.clock import SystemClock
 from storage import migrate
 from storage.engine import make_engine
 from storage.uow import Database

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.reporting import figures, period
+from handlers.flows.reporting import figures, period
 from tests.reporting.history import seed, utc
 
 NOW = utc(11, 23, 1)

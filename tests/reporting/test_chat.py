@@ -4,26 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
 from bot.report_cli import report_runner
-from handlers import commands
-from handlers.reporting import chat
 from tests.support.chat import settle
-
-
-@pytest.fixture(autouse=True)
-def report_command_routed(monkeypatch):
-    """Route /report as bot wiring will (harmless once commands.py routes it itself)."""
-    original = commands.run
-
-    async def run(ctx, text):
-        if commands.parse(text)[0] == "report":
-            await chat.report_command(ctx)
-        else:
-            await original(ctx, text)
-
-    monkeypatch.setattr(commands, "run", run)
 
 
 async def test_a_manager_asks_for_a_month_in_chat(history, manager):

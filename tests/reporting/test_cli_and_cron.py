@@ -11,7 +11,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot import report_cli
 from bot.dashboard import check_token, issue_token
-from handlers.reporting.period import PeriodError
+from handlers.flows.reporting.period import PeriodError
 from scheduler.cron import add_report_jobs, parse_weekly
 
 

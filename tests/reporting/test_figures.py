@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from handlers.reporting import classify, figures, period
-from handlers.reporting.rates import Rate, Targets
+from handlers.flows.reporting import classify, figures, period
+from handlers.flows.reporting.rates import Rate, Targets
 from tests.reporting.history import seed, utc
 
 SHANGHAI = "Asia/Shanghai"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from handlers.reporting import period
+from handlers.flows.reporting import period
 
 SH = "Asia/Shanghai"
 

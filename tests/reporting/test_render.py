@@ -6,8 +6,8 @@ import csv
 import io
 import json
 
-from handlers.reporting import charts, figures, period, render
-from handlers.texts import Texts
+from handlers.core.texts import Texts
+from handlers.flows.reporting import charts, figures, period, render
 from tests.reporting.conftest import NOW
 
 

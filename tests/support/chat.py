@@ -6,7 +6,7 @@ import itertools
 from dataclasses import dataclass
 
 from bot.bootstrap import Frontline
-from handlers.messages import FileRef, Incoming, Kind, Outgoing
+from handlers.core.messages import FileRef, Incoming, Kind, Outgoing
 from tests.support.fakes import FakeChannel
 
 _update_ids = itertools.count(1)

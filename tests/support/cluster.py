@@ -33,7 +33,7 @@ async def seed(url: str, reporters: int) -> None:
     """Reporters 5000… and engineers 7001 (valve) and 7002 on Telegram, in a fresh schema."""
     db = Database(make_engine(url))
     await migrate.upgrade(db.engine)
-    from handlers.clock import SystemClock
+    from handlers.core.clock import SystemClock
 
     async with db.transaction() as tx:
         now = SystemClock().now()

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.channels import DeliveryError, RecipientUnreachable
-from handlers.messages import Outgoing
+from handlers.core.messages import Outgoing
 
 
 class FakeChannel:

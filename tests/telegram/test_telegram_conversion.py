@@ -8,7 +8,7 @@ import pytest
 from telegram import Update
 
 from bot.telegram import TelegramAdapter, keyboard
-from handlers.messages import Button, FileRef, Kind, Outgoing
+from handlers.core.messages import Button, FileRef, Kind, Outgoing
 
 BOT_ID = 999
 USER = {"id": 7, "is_bot": False, "first_name": "Ah", "last_name": "Lin"}

@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.settings import Settings
 from bot.wecom import WeComAdapter
 from bot.wecom.crypto import WeComCrypto
-from handlers.messages import FileRef, Incoming
+from handlers.core.messages import FileRef, Incoming
 from tests.fakes.wecom_api import CORP_ID, SECRET, FakeWeComApi
 
 TOKEN = "frontlineToken"

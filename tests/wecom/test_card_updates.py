@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.channels import DeliveryError
-from handlers.messages import Button, Outgoing
+from handlers.core.messages import Button, Outgoing
 from tests.wecom.conftest import AGENT_ID, plain_xml
 
 PAGE = Outgoing("wecom", "zhangsan", "新工单 FL-000001\n3号地块电磁阀打不开", key="t:1:page:1",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.messages import Kind
+from handlers.core.messages import Kind
 from tests.wecom.conftest import plain_xml
 
 

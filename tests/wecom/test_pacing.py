@@ -6,7 +6,7 @@ import pytest
 
 from bot.channels import DeliveryError
 from bot.wecom.pacing import Pacer, PacingBusy
-from handlers.messages import Outgoing
+from handlers.core.messages import Outgoing
 
 
 class FakeTime:

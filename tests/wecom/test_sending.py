@@ -11,7 +11,7 @@ import pytest
 from bot.channels import DeliveryError, RecipientUnreachable
 from bot.wecom import WeComAdapter
 from bot.wecom.cards import TEXT_MAX_BYTES, split_text, task_id
-from handlers.messages import Button, FileRef, Outgoing
+from handlers.core.messages import Button, FileRef, Outgoing
 from tests.fakes.wecom_api import SECRET
 from tests.wecom.conftest import (
     AES_KEY,

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.bootstrap import Frontline, build
 from bot.wecom import WeComAdapter
-from handlers.clock import FakeClock
+from handlers.core.clock import FakeClock
 from storage import people
 from storage.models import Role, Ticket, TicketStatus
 from tests.fakes.wecom_api import FakeWeComApi

@@ -1,174 +1,180 @@
-"""The engineer's side of a job: accept or decline a page, report progress, ask the reporter,
-call in an expert, change priority or category, resolve."""
+"""The engineer's side of a job they hold: report progress, ask the reporter, call in an
+expert, change priority or category, resolve (fault type → cause → fix → prevention)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-from handlers import (
-    buttons,
-    clocks,
-    drafts,
-    escalation,
-    fault_report,
-    followup,
-    lifecycle,
-    logctx,
-)
-from handlers.context import Ctx, Rows
-from handlers.errors import NotAllowed, StaleAction
-from handlers.faults import CATEGORIES, FAULT_TYPES
-from handlers.jobs import summary_fields
-from handlers.paging import page_next, pending
-from handlers.sla import PRIORITIES
-from handlers.states import State
-from handlers.texts import lazy
+from handlers.core import logctx, tokens
+from handlers.core.context import IDLE, Ctx
+from handlers.core.errors import NotAllowed, StaleAction
+from handlers.core.router import Router
+from handlers.core.texts import lazy
+from handlers.flows import escalation, followup, knowledge
+from handlers.flows.engineer.keyboard import Action, work_buttons
+from handlers.flows.jobs import clocks
+from handlers.flows.jobs.status import move
+from handlers.flows.jobs.summary import MANAGERS, STAFF, number, summary_fields, tell
+from handlers.flows.records import fault_report
+from handlers.flows.reporter import fixed_rows
+from handlers.rules.faults import CATEGORIES, FAULT_TYPES
+from handlers.rules.lifecycle import OPEN, WORKING
+from handlers.rules.sla import PRIORITIES
 from storage import tickets
-from storage.models import PageState, Person, Progress, Role, Ticket, TicketStatus
+from storage.models import Person, Progress, Ticket, TicketStatus
 
-PROGRESS = {"remote": Progress.REMOTE, "way": Progress.ON_THE_WAY, "site": Progress.ON_SITE}
-STAFF = (Role.ENGINEER, Role.EXPERT, Role.MANAGER, Role.ADMIN)
-MANAGERS = (Role.MANAGER, Role.ADMIN)
+router = Router("engineer")
 MIN_NOTE_CHARS = 2
 
 
-def work_buttons(ticket_id: int) -> Rows:
-    t = buttons.ticket
-    return [
-        [("button.remote", t(ticket_id, "remote")), ("button.on_the_way", t(ticket_id, "way"))],
-        [("button.on_site", t(ticket_id, "site")), ("button.resolved", t(ticket_id, "done"))],
-        [("button.ask_reporter", t(ticket_id, "wait")), ("button.expert", t(ticket_id, "expert"))],
-        [("button.priority", t(ticket_id, "prio")), ("button.category", t(ticket_id, "cat"))],
-    ]
+class State(StrEnum):
+    FAULT_TYPE = "eng_fault_type"  # resolving: which of the five fault types
+    CAUSE = "eng_cause"  # … what caused it
+    FIX = "eng_fix"  # … what was done
+    PREVENTION = "eng_prevention"  # … how to keep it from happening again
+    QUESTION = "eng_question"  # typing a question for the reporter
 
 
-async def accept(ctx: Ctx, ticket: Ticket) -> None:
-    me = _staff(ctx)
-    number = tickets.number(ticket.id or 0)
-    if ticket.assignee_id == me.id:
-        raise StaleAction("error.already_yours", number=number)
-    if ticket.assignee_id is not None:
-        taker = await ctx.tx.get(Person, ticket.assignee_id)
-        raise StaleAction("error.taken", number=number, name=taker.name if taker else "-")
-    page = await tickets.pending_page(ctx.tx, ticket.id or 0, me.id or 0)
-    if page is None or ticket.status not in (TicketStatus.NEW, TicketStatus.PAGED):
-        raise StaleAction(number=number)
-    await lifecycle.move(ctx.tx, ticket, TicketStatus.ACKNOWLEDGED, ctx.now, me.id)
-    ticket.assignee_id, ticket.responded_at = me.id, ctx.now
-    page.state, page.answered_at = str(PageState.ACCEPTED), ctx.now
-    ctx.tx.add(page)
-    await tickets.add_event(ctx.tx, ticket, "accepted", ctx.now, me.id)
-    await clocks.responded(ctx, ticket)
-    await _close_other_pages(ctx, ticket, me)
-    fields = summary_fields(ctx, ticket)
-    await ctx.edit(page.message_key, me, "engineer.page_taken_by_you", **fields)
-    await ctx.reply("engineer.accepted", work_buttons(ticket.id or 0), **fields)
-    reporter = await ctx.tx.get(Person, ticket.reporter_id)
-    if reporter:
-        await ctx.notify(reporter, "reporter.accepted", name=me.name, phone=me.phone or "-",
-                         **fields)
+class Event(StrEnum):
+    PRIORITY_CHANGED = "priority_changed"
+    CATEGORY_CHANGED = "category_changed"
 
 
-async def _close_other_pages(ctx: Ctx, ticket: Ticket, taker: Person) -> None:
-    for page in await pending(ctx, ticket):
-        if page.person_id == taker.id:
-            continue
-        page.state, page.answered_at = str(PageState.SUPERSEDED), ctx.now
-        ctx.tx.add(page)
-        other = await ctx.tx.get(Person, page.person_id)
-        if other:
-            await ctx.edit(page.message_key, other, "engineer.page_taken",
-                           number=tickets.number(ticket.id or 0), name=taker.name)
+@dataclass
+class Resolving:
+    """The closing record being typed (and, while asking, only the ticket)."""
+
+    ticket: int = 0
+    fault_type: str = ""
+    cause: str = ""
+    fix: str = ""
 
 
-async def decline(ctx: Ctx, ticket: Ticket) -> None:
-    me = _staff(ctx)
-    page = await tickets.pending_page(ctx.tx, ticket.id or 0, me.id or 0)
-    if page is None or ticket.status not in (TicketStatus.NEW, TicketStatus.PAGED):
-        raise StaleAction(number=tickets.number(ticket.id or 0))
-    page.state, page.answered_at = str(PageState.DECLINED), ctx.now
-    ctx.tx.add(page)
-    await tickets.add_event(ctx.tx, ticket, "declined", ctx.now, me.id)
-    number = tickets.number(ticket.id or 0)
-    await ctx.edit(page.message_key, me, "engineer.page_declined", number=number)
-    await ctx.reply("engineer.declined", number=number)
-    if not [p for p in await pending(ctx, ticket) if p.id != page.id]:
-        await page_next(ctx, ticket)
+router.cancellable(State, "command.cancel_resolving")
 
 
-async def progress(ctx: Ctx, ticket: Ticket, action: str) -> None:
-    me = _assignee(ctx, ticket)
-    step = PROGRESS[action]
-    await lifecycle.move(ctx.tx, ticket, TicketStatus.IN_PROGRESS, ctx.now, me.id,
-                         progress=str(step))
+def assignee(ctx: Ctx, ticket: Ticket) -> None:
+    """The person pressing holds the job, and it is still being worked on."""
+    if ctx.person is None or ctx.person.role not in STAFF:
+        raise NotAllowed()
+    if ticket.assignee_id != ctx.person.id:
+        raise NotAllowed("error.not_assignee", number=number(ticket))
+    if ticket.status not in WORKING:
+        raise StaleAction(number=number(ticket))
+
+
+def may_change(ctx: Ctx, ticket: Ticket) -> None:
+    """The assignee, or a manager, may re-grade an open job."""
+    if ctx.person is None or ctx.person.role not in STAFF:
+        raise NotAllowed()
+    if ticket.status not in OPEN:
+        raise StaleAction(number=number(ticket))
+    if ctx.person.role not in MANAGERS and ticket.assignee_id != ctx.person.id:
+        raise NotAllowed("error.not_assignee", number=number(ticket))
+
+
+def _me(ctx: Ctx) -> Person:
+    assert ctx.person is not None  # the route's guard checked who presses
+    return ctx.person
+
+
+@router.ticket_button(Action.REMOTE, guards=[assignee])
+async def remote(ctx: Ctx, ticket: Ticket, arg: str) -> None:
+    await _progress(ctx, ticket, Progress.REMOTE)
+
+
+@router.ticket_button(Action.ON_THE_WAY, guards=[assignee])
+async def on_the_way(ctx: Ctx, ticket: Ticket, arg: str) -> None:
+    await _progress(ctx, ticket, Progress.ON_THE_WAY)
+
+
+@router.ticket_button(Action.ON_SITE, guards=[assignee])
+async def on_site(ctx: Ctx, ticket: Ticket, arg: str) -> None:
+    await _progress(ctx, ticket, Progress.ON_SITE)
+
+
+async def _progress(ctx: Ctx, ticket: Ticket, step: Progress) -> None:
+    me = _me(ctx)
+    await move(ctx.tx, ticket, TicketStatus.IN_PROGRESS, ctx.now, me.id, progress=str(step))
     ticket.progress = str(step)
     await clocks.resume(ctx, ticket)
     if step is Progress.ON_SITE:
         await clocks.on_site(ctx, ticket)
     fields = summary_fields(ctx, ticket)
-    await ctx.reply(f"engineer.progress.{step}", work_buttons(ticket.id or 0), **fields)
-    reporter = await ctx.tx.get(Person, ticket.reporter_id)
-    if reporter:
-        await ctx.notify(reporter, f"reporter.progress.{step}", name=me.name, **fields)
+    await ctx.reply(f"engineer.progress.{step}", work_buttons(ticket.id), **fields)
+    await tell(ctx, ticket.reporter_id, f"reporter.progress.{step}", name=me.name, **fields)
 
 
-async def ask_reporter(ctx: Ctx, ticket: Ticket) -> None:
-    _assignee(ctx, ticket)
-    ctx.set_state(State.ENG_QUESTION, ticket=ticket.id)
-    await ctx.reply("engineer.ask_question", number=tickets.number(ticket.id or 0))
+@router.ticket_button(Action.ASK_REPORTER, guards=[assignee])
+async def ask_reporter(ctx: Ctx, ticket: Ticket, arg: str) -> None:
+    ctx.set_state(State.QUESTION, Resolving(ticket=ticket.id or 0))
+    await ctx.reply("engineer.ask_question", number=number(ticket))
 
 
+@router.text(State.QUESTION)
 async def send_question(ctx: Ctx, text: str) -> None:
     """The engineer's question goes to the reporter; the resolution clock pauses."""
-    assert ctx.conv is not None
     ticket = await _ticket_in_dialogue(ctx)
-    me = _assignee(ctx, ticket)
+    me = _me(ctx)
     question = text.strip()[:1000]
-    await lifecycle.move(ctx.tx, ticket, TicketStatus.WAITING_FOR_REPORTER, ctx.now, me.id,
-                         question=question)
+    await move(ctx.tx, ticket, TicketStatus.WAITING_FOR_REPORTER, ctx.now, me.id,
+               question=question)
     paused = await clocks.pause(ctx, ticket)
-    ctx.set_state(State.IDLE)
+    ctx.set_state(IDLE)
     fields = summary_fields(ctx, ticket)
     await ctx.reply("engineer.question_sent", paused=lazy(f"clock.paused_{paused}"), **fields)
-    reporter = await ctx.tx.get(Person, ticket.reporter_id)
-    if reporter:
-        await ctx.notify(reporter, "reporter.question", name=me.name, question=question,
-                         **fields)
+    await tell(ctx, ticket.reporter_id, "reporter.question", name=me.name, question=question,
+               **fields)
 
 
-async def call_expert(ctx: Ctx, ticket: Ticket) -> None:
-    me = _assignee(ctx, ticket)
-    if not await escalation.escalate(ctx, ticket, "requested", me.id):
-        raise StaleAction("error.top_tier", number=tickets.number(ticket.id or 0))
+@router.ticket_button(Action.EXPERT, guards=[assignee])
+async def call_expert(ctx: Ctx, ticket: Ticket, arg: str) -> None:
+    if not await escalation.escalate(ctx, ticket, "requested", _me(ctx).id):
+        raise StaleAction("error.top_tier", number=number(ticket))
     await ctx.reply("engineer.escalated", tier=lazy(f"tier.{ticket.tier}"),
-                    number=tickets.number(ticket.id or 0))
+                    number=number(ticket))
 
 
-async def offer_priorities(ctx: Ctx, ticket: Ticket) -> None:
-    _may_change(ctx, ticket)
-    rows = [[(f"priority.{p}", buttons.ticket(ticket.id or 0, p.lower())) for p in PRIORITIES]]
-    await ctx.reply("engineer.choose_priority", rows, number=tickets.number(ticket.id or 0),
+@router.ticket_button(Action.PRIORITY, guards=[may_change])
+async def offer_priorities(ctx: Ctx, ticket: Ticket, arg: str) -> None:
+    rows = [[(f"priority.{p}", tokens.ticket(ticket.id, Action.SET_PRIORITY, p))
+             for p in PRIORITIES]]
+    await ctx.reply("engineer.choose_priority", rows, number=number(ticket),
                     priority=lazy(f"priority.{ticket.priority}"))
 
 
-async def offer_categories(ctx: Ctx, ticket: Ticket) -> None:
-    _may_change(ctx, ticket)
-    tid = ticket.id or 0
-    cells = [(f"category.{c}", buttons.ticket(tid, f"c_{c}")) for c in CATEGORIES]
+@router.ticket_button(Action.CATEGORY, guards=[may_change])
+async def offer_categories(ctx: Ctx, ticket: Ticket, arg: str) -> None:
+    cells = [(f"category.{c}", tokens.ticket(ticket.id, Action.SET_CATEGORY, c))
+             for c in CATEGORIES]
     rows = [cells[i:i + 3] for i in range(0, len(cells), 3)]
-    await ctx.reply("engineer.choose_category", rows, number=tickets.number(tid),
+    await ctx.reply("engineer.choose_category", rows, number=number(ticket),
                     category=lazy(f"category.{ticket.category}"))
+
+
+@router.ticket_button(Action.SET_PRIORITY, arg="P[1-4]", guards=[may_change],
+                      legacy=r"p([1-4])", legacy_arg="P{}")
+async def choose_priority(ctx: Ctx, ticket: Ticket, arg: str) -> None:
+    await change_priority(ctx, ticket, arg)
+
+
+@router.ticket_button(Action.SET_CATEGORY, arg="|".join(CATEGORIES), guards=[may_change],
+                      legacy=r"c_([a-z]+)")
+async def choose_category(ctx: Ctx, ticket: Ticket, arg: str) -> None:
+    await change_category(ctx, ticket, arg)
 
 
 async def change_priority(ctx: Ctx, ticket: Ticket, priority: str) -> None:
     """Record the new priority and recompute every clock from when the ticket was opened."""
-    me = _may_change(ctx, ticket)
+    may_change(ctx, ticket)
+    me = _me(ctx)
     old = ticket.priority
     if priority == old:
         await ctx.reply("engineer.priority_same", priority=lazy(f"priority.{old}"))
         return
     ticket.priority = priority
-    await tickets.add_event(ctx.tx, ticket, "priority_changed", ctx.now, me.id,
+    await tickets.add_event(ctx.tx, ticket, Event.PRIORITY_CHANGED, ctx.now, me.id,
                             **{"from": old, "to": priority})
     await clocks.start_all(ctx, ticket)
     if ticket.paused_at is not None:  # still waiting for the reporter: keep the clock stopped
@@ -177,125 +183,95 @@ async def change_priority(ctx: Ctx, ticket: Ticket, priority: str) -> None:
     fields = {**summary_fields(ctx, ticket), "old": lazy(f"priority.{old}"), "name": me.name}
     await ctx.reply("engineer.priority_changed", **fields)
     for pid in {ticket.reporter_id, ticket.assignee_id} - {me.id, None}:
-        person = await ctx.tx.get(Person, pid)
-        if person is not None:
-            key = "reporter" if pid == ticket.reporter_id else "engineer"
-            await ctx.notify(person, f"{key}.priority_changed", **fields)
+        key = "reporter" if pid == ticket.reporter_id else "engineer"
+        await tell(ctx, pid, f"{key}.priority_changed", **fields)
 
 
 async def change_category(ctx: Ctx, ticket: Ticket, category: str) -> None:
-    me = _may_change(ctx, ticket)
+    may_change(ctx, ticket)
+    me = _me(ctx)
     if category not in CATEGORIES:
-        raise StaleAction(number=tickets.number(ticket.id or 0))
+        raise StaleAction(number=number(ticket))
     old, ticket.category = ticket.category, category
     ctx.tx.add(ticket)
-    await tickets.add_event(ctx.tx, ticket, "category_changed", ctx.now, me.id,
+    await tickets.add_event(ctx.tx, ticket, Event.CATEGORY_CHANGED, ctx.now, me.id,
                             **{"from": old, "to": category})
-    await ctx.reply("engineer.category_changed", number=tickets.number(ticket.id or 0),
+    await ctx.reply("engineer.category_changed", number=number(ticket),
                     category=lazy(f"category.{category}"))
 
 
-async def start_resolving(ctx: Ctx, ticket: Ticket) -> None:
-    _assignee(ctx, ticket)
-    rows = [[(f"fault_type.{ft}", buttons.ticket(ticket.id or 0, f"ft{i}"))]
+@router.ticket_button(Action.RESOLVED, guards=[assignee])
+async def start_resolving(ctx: Ctx, ticket: Ticket, arg: str) -> None:
+    rows = [[(f"fault_type.{ft}", tokens.ticket(ticket.id, Action.FAULT_TYPE, i))]
             for i, ft in enumerate(FAULT_TYPES, start=1)]
-    ctx.set_state(State.ENG_FAULT_TYPE, ticket=ticket.id)
-    await ctx.reply("engineer.ask_fault_type", rows, number=tickets.number(ticket.id or 0))
+    ctx.set_state(State.FAULT_TYPE, Resolving(ticket=ticket.id or 0))
+    await ctx.reply("engineer.ask_fault_type", rows, number=number(ticket))
 
 
-async def choose_fault_type(ctx: Ctx, ticket: Ticket, action: str) -> None:
-    _assignee(ctx, ticket)
-    if ctx.state is not State.ENG_FAULT_TYPE or ctx.conv is None \
-            or ctx.conv.data.get("ticket") != ticket.id:
-        raise StaleAction(number=tickets.number(ticket.id or 0))
-    fault_type = FAULT_TYPES[int(action.removeprefix("ft")) - 1]
-    ctx.set_state(State.ENG_CAUSE, ticket=ticket.id, fault_type=fault_type)
+@router.ticket_button(Action.FAULT_TYPE, arg="[1-5]", guards=[assignee], legacy=r"ft([1-5])")
+async def choose_fault_type(ctx: Ctx, ticket: Ticket, arg: str) -> None:
+    if ctx.state != State.FAULT_TYPE or ctx.data(Resolving).ticket != ticket.id:
+        raise StaleAction(number=number(ticket))
+    fault_type = FAULT_TYPES[int(arg) - 1]
+    ctx.set_state(State.CAUSE, Resolving(ticket=ticket.id or 0, fault_type=fault_type))
     await ctx.reply("engineer.ask_cause", fault_type=lazy(f"fault_type.{fault_type}"))
 
 
+@router.text(State.FAULT_TYPE)
+async def fault_type_typed(ctx: Ctx, text: str) -> None:
+    await ctx.reply("engineer.pick_fault_type")
+
+
+NEXT_NOTE = {State.CAUSE: (State.FIX, "engineer.ask_fix"),
+             State.FIX: (State.PREVENTION, "engineer.ask_prevention")}
+
+
+@router.text(State.CAUSE, State.FIX, State.PREVENTION)
 async def note(ctx: Ctx, text: str) -> None:
-    """Text typed while resolving: first the cause, then the fix; then the job is resolved."""
-    assert ctx.conv is not None
+    """Text typed while resolving: the cause, then the fix, then prevention: resolved."""
     ticket = await _ticket_in_dialogue(ctx)
     text = text.strip()[:1000]
     if len(text) < MIN_NOTE_CHARS:
         await ctx.reply("engineer.note_too_short")
         return
-    step = {State.ENG_CAUSE: ("cause", State.ENG_FIX, "engineer.ask_fix"),
-            State.ENG_FIX: ("fix", State.ENG_PREVENTION, "engineer.ask_prevention")}
-    if ctx.state in step:
-        field, next_state, question = step[ctx.state]
-        ctx.set_state(next_state, **{**ctx.conv.data, field: text})
-        await ctx.reply(question)
+    record = ctx.data(Resolving)
+    if ctx.state == State.CAUSE:
+        record.cause = text
+    elif ctx.state == State.FIX:
+        record.fix = text
+    else:
+        await resolve(ctx, ticket, record, prevention=text)
         return
-    data = ctx.conv.data
-    await resolve(ctx, ticket, Resolution(data["fault_type"], data.get("cause", ""),
-                                          data.get("fix", ""), text))
+    next_state, question = NEXT_NOTE[State(ctx.state)]
+    ctx.set_state(next_state, record)
+    await ctx.reply(question)
 
 
-@dataclass(frozen=True)
-class Resolution:
-    """The closing record the service plan asks of the engineer."""
-
-    fault_type: str
-    cause: str
-    fix: str
-    prevention: str
-
-
-async def resolve(ctx: Ctx, ticket: Ticket, r: Resolution) -> None:
-    me = _assignee(ctx, ticket)
-    await lifecycle.move(ctx.tx, ticket, TicketStatus.RESOLVED, ctx.now, me.id,
-                         fault_type=r.fault_type, cause=r.cause, fix=r.fix,
-                         prevention=r.prevention)
+async def resolve(ctx: Ctx, ticket: Ticket, r: Resolving, *, prevention: str) -> None:
+    assignee(ctx, ticket)
+    me = _me(ctx)
+    await move(ctx.tx, ticket, TicketStatus.RESOLVED, ctx.now, me.id, fault_type=r.fault_type,
+               cause=r.cause, fix=r.fix, prevention=prevention)
     ticket.fault_type, ticket.cause, ticket.fix = r.fault_type, r.cause, r.fix
-    ticket.prevention, ticket.resolved_at, ticket.paused_at = r.prevention, ctx.now, None
+    ticket.prevention, ticket.resolved_at, ticket.paused_at = prevention, ctx.now, None
     await clocks.stop_all(ctx, ticket)
     await followup.schedule_after_fix(ctx, ticket)
-    ctx.set_state(State.IDLE)
+    ctx.set_state(IDLE)
     fields = summary_fields(ctx, ticket)
     await ctx.reply("engineer.resolved", **fields)
     reporter = await ctx.tx.get(Person, ticket.reporter_id)
     if reporter:
-        rows = [[("button.fixed", buttons.ticket(ticket.id or 0, "ok")),
-                 ("button.not_fixed", buttons.ticket(ticket.id or 0, "notok"))]]
-        await ctx.notify(reporter, "reporter.resolved", rows, name=me.name, cause=r.cause,
-                         fix=r.fix, **fields)
+        await ctx.notify(reporter, "reporter.resolved", fixed_rows(ticket.id), name=me.name,
+                         cause=r.cause, fix=r.fix, **fields)
     await fault_report.send(ctx, ticket)
-    await drafts.offer(ctx, ticket)
+    await knowledge.offer(ctx, ticket)
 
 
 async def _ticket_in_dialogue(ctx: Ctx) -> Ticket:
-    assert ctx.conv is not None
-    tid = int(ctx.conv.data.get("ticket", 0))
+    tid = ctx.data(Resolving).ticket
     logctx.ticket(tid)
     ticket = await tickets.get(ctx.tx, tid, lock=True)
     me = ctx.person.id if ctx.person else None
-    if ticket is None or ticket.status not in lifecycle.WORKING or ticket.assignee_id != me:
+    if ticket is None or ticket.status not in WORKING or ticket.assignee_id != me:
         raise StaleAction(number=tickets.number(tid), reset=True)
     return ticket
-
-
-def _staff(ctx: Ctx) -> Person:
-    if ctx.person is None or ctx.person.role not in STAFF:
-        raise NotAllowed()
-    return ctx.person
-
-
-def _assignee(ctx: Ctx, ticket: Ticket) -> Person:
-    me = _staff(ctx)
-    if ticket.assignee_id != me.id:
-        raise NotAllowed("error.not_assignee", number=tickets.number(ticket.id or 0))
-    if ticket.status not in lifecycle.WORKING:
-        raise StaleAction(number=tickets.number(ticket.id or 0))
-    return me
-
-
-def _may_change(ctx: Ctx, ticket: Ticket) -> Person:
-    """The assignee, or a manager, may re-grade an open job."""
-    me = _staff(ctx)
-    if ticket.status not in lifecycle.OPEN:
-        raise StaleAction(number=tickets.number(ticket.id or 0))
-    if me.role not in MANAGERS and ticket.assignee_id != me.id:
-        raise NotAllowed("error.not_assignee", number=tickets.number(ticket.id or 0))
-    return me

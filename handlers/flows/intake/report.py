@@ -1,33 +1,111 @@
-"""Intake: a fault described in chat becomes a ticket.
+"""The report dialogue: a fault described in chat becomes a ticket.
 
     idle ─text─► [articles shown] ─report it─► impact? ─► summary ─submit─► ticket
                       └─solved─► idle (counted as self-service)
 
 Text typed during the report is added to the description; photos and a location are kept
 for the ticket. The conversation row holds everything, so any replica can continue it.
+A reporter with open jobs who writes is first asked where the words belong.
 """
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-from handlers import buttons, faults, logctx, selfservice, triage
-from handlers.context import Ctx
-from handlers.errors import StaleAction
-from handlers.jobs import Draft, open_ticket
-from handlers.states import INTAKE_STATES, State
-from handlers.texts import lazy
-from handlers.triage import Impact
+from handlers.core import logctx, tokens
+from handlers.core.context import IDLE, Ctx, Rows
+from handlers.core.errors import StaleAction
+from handlers.core.router import Router
+from handlers.core.texts import Lazy, lazy
+from handlers.flows import reporter
+from handlers.flows.intake import selfservice
+from handlers.flows.jobs.opening import NewTicket, open_ticket
+from handlers.rules import faults, triage
+from handlers.rules.triage import Impact
+from storage import tickets
+from storage.models import Role
 
+router = Router("intake")
 MIN_DESCRIPTION_CHARS = 4
 MAX_PHOTOS = 10
+MAX_CHOICES = 3
+
+
+class State(StrEnum):
+    KB = "intake_kb"  # articles shown: solved, or report it?
+    IMPACT = "intake_impact"  # asked how much is affected
+    CONFIRM = "intake_confirm"  # summary shown: submit or cancel
+    CHOICE = "intake_choice"  # reporter with open tickets: add to one, or a new fault?
+
+
+class Action(StrEnum):
+    SOLVED = "kb_ok"
+    REPORT = "kb_no"
+    IMPACT = "impact"  # arg: an Impact
+    SUBMIT = "submit"
+    CANCEL = "cancel"
+    ADD_TO = "add"  # arg: the open ticket's id
+    NEW = "new"
+
+
+@dataclass
+class Report:
+    """Everything a report holds until it is submitted (stored in the conversation row)."""
+
+    n: str = ""  # the nonce its buttons carry
+    description: str = ""
+    photos: list[dict[str, Any]] = field(default_factory=list)
+    location: list[float] | None = None
+    articles: list[str] = field(default_factory=list)  # self-service articles shown
+    attempt: int | None = None  # the self-service attempt row
+    category: str = ""
+    impact: str = ""
+    priority: str = ""
+    text: str = ""  # CHOICE: the words whose place is being asked
+
+
+router.cancellable(State, "command.cancel_report")
+IMPACTS = "|".join(Impact)
 
 
 def clip(ctx: Ctx, text: str) -> tuple[str, bool]:
     limit = ctx.config.max_message_chars
     text = text.strip()
     return (text[:limit], True) if len(text) > limit else (text, False)
+
+
+def feedback_rows(nonce: str) -> Rows:
+    return [[("button.kb_solved", tokens.dialogue(nonce, Action.SOLVED)),
+             ("button.kb_report", tokens.dialogue(nonce, Action.REPORT))]]
+
+
+@router.idle_text
+async def idle(ctx: Ctx, text: str) -> bool:
+    """Words outside any dialogue: where they belong if the reporter has open jobs, else a
+    new report."""
+    mine = await reporter.open_of(ctx) if ctx.person and ctx.person.role == Role.REPORTER \
+        else []
+    if mine:
+        await _ask_where(ctx, text, [t.id or 0 for t in mine[-MAX_CHOICES:]])
+    else:
+        await start(ctx, text)
+    return True
+
+
+async def _ask_where(ctx: Ctx, text: str, ticket_ids: list[int]) -> None:
+    nonce = secrets.token_hex(3)
+    rows: list[list[tuple[str | Lazy, str]]] = [
+        [(lazy("button.add_to", number=tickets.number(tid)),
+          tokens.dialogue(nonce, Action.ADD_TO, tid))] for tid in ticket_ids
+    ]
+    rows.append([("button.new_fault", tokens.dialogue(nonce, Action.NEW))])
+    kept = ctx.data(Report)
+    ctx.set_state(State.CHOICE, Report(n=nonce, text=text[: ctx.config.max_message_chars],
+                                       photos=kept.photos, location=kept.location))
+    await ctx.reply("reporter.add_or_new", rows)
 
 
 async def start(ctx: Ctx, text: str) -> None:
@@ -37,137 +115,144 @@ async def start(ctx: Ctx, text: str) -> None:
         return
     if cut:
         await ctx.reply("intake.kept_first", limit=ctx.config.max_message_chars)
-    assert ctx.conv is not None
-    carried: dict[str, Any] = {
-        k: ctx.conv.data[k] for k in ("photos", "location") if k in ctx.conv.data
-    }
-    nonce = secrets.token_hex(3)
-    data: dict[str, Any] = {"n": nonce, "description": description, **carried}
-    shown = await selfservice.offer(ctx, description, nonce)
-    if shown:
-        ctx.set_state(State.INTAKE_KB, **data, **shown)
+    kept = ctx.data(Report)  # photos or a location sent before the words
+    report = Report(n=secrets.token_hex(3), description=description, photos=kept.photos,
+                    location=kept.location)
+    offered = await selfservice.offer(ctx, description, feedback_rows(report.n))
+    if offered is not None:
+        report.articles, report.attempt = offered.articles, offered.attempt
+        report.category = offered.category
+        ctx.set_state(State.KB, report)
         return
-    await ask_impact(ctx, data)
+    await ask_impact(ctx, report)
 
 
-async def ask_impact(ctx: Ctx, data: dict[str, Any]) -> None:
-    n = data["n"]
-    rows = [[(f"impact.{i}", buttons.intake(n, f"imp_{i}"))] for i in Impact]
-    ctx.set_state(State.INTAKE_IMPACT, **data)
+async def ask_impact(ctx: Ctx, report: Report) -> None:
+    rows = [[(f"impact.{i}", tokens.dialogue(report.n, Action.IMPACT, i))] for i in Impact]
+    ctx.set_state(State.IMPACT, report)
     await ctx.reply("intake.ask_impact", rows)
 
 
+@router.text(*State)
 async def add_text(ctx: Ctx, text: str) -> None:
     """More words while a report is open: they belong to the description."""
-    assert ctx.conv is not None
-    data = dict(ctx.conv.data)
-    field = "text" if ctx.state is State.INTAKE_CHOICE else "description"
-    joined, cut = clip(ctx, f"{data.get(field, '')}\n{text.strip()}")
-    data[field] = joined
-    ctx.update_data(**data)
+    report = ctx.data(Report)
+    choosing = ctx.state == State.CHOICE
+    joined, cut = clip(ctx, f"{report.text if choosing else report.description}\n{text.strip()}")
+    if choosing:
+        report.text = joined
+    else:
+        report.description = joined
+    ctx.keep(report)
     await ctx.reply("intake.kept_first" if cut else "intake.added",
                     limit=ctx.config.max_message_chars)
-    await _ask_again(ctx, data)
+    await _ask_again(ctx, report)
 
 
-async def _ask_again(ctx: Ctx, data: dict[str, Any]) -> None:
-    if ctx.state is State.INTAKE_CHOICE:
-        ctx.set_state(State.IDLE)
-        from handlers import reporter
-
-        await reporter.text_while_tickets_open(ctx, data.get("text", ""))
-    elif ctx.state is State.INTAKE_KB:
-        await ctx.reply("selfservice.ask_again", selfservice.feedback_rows(data["n"]))
-    elif ctx.state is State.INTAKE_IMPACT:
-        await ask_impact(ctx, data)
-    elif ctx.state is State.INTAKE_CONFIRM:
-        await confirm(ctx, data)
+async def _ask_again(ctx: Ctx, report: Report) -> None:
+    if ctx.state == State.CHOICE:
+        ctx.set_state(IDLE, Report(photos=report.photos, location=report.location))
+        await idle(ctx, report.text)
+    elif ctx.state == State.KB:
+        await ctx.reply("selfservice.ask_again", feedback_rows(report.n))
+    elif ctx.state == State.IMPACT:
+        await ask_impact(ctx, report)
+    elif ctx.state == State.CONFIRM:
+        await confirm(ctx, report)
 
 
-async def on_button(ctx: Ctx, token: buttons.Token) -> None:
-    assert ctx.conv is not None
-    data = dict(ctx.conv.data)
-    if ctx.state not in INTAKE_STATES or data.get("n") != token.ref:
-        raise StaleAction("error.stale_report")
-    action = token.action
-    if ctx.state is State.INTAKE_CHOICE:
-        await _choice(ctx, data, action)
-    elif action == "cancel":
-        ctx.set_state(State.IDLE)
-        await ctx.reply("intake.cancelled")
-    elif action in ("kb_ok", "kb_no") and ctx.state is State.INTAKE_KB:
-        await _kb_answer(ctx, data, solved=action == "kb_ok")
-    elif action.startswith("imp_") and ctx.state is State.INTAKE_IMPACT:
-        impact = Impact(action.removeprefix("imp_"))
-        data["impact"] = str(impact)
-        data["priority"] = triage.priority(impact, data["description"])
-        await confirm(ctx, data)
-    elif action == "submit" and ctx.state is State.INTAKE_CONFIRM:
-        await submit(ctx, data)
-    else:
-        raise StaleAction("error.stale_report")
+@router.dialogue_button(Action.CANCEL, State.KB, State.IMPACT, State.CONFIRM)
+async def cancel(ctx: Ctx, arg: str) -> None:
+    ctx.set_state(IDLE)
+    await ctx.reply("intake.cancelled")
 
 
-async def _choice(ctx: Ctx, data: dict[str, Any], action: str) -> None:
-    """The reporter said where the text belongs: an open ticket, or a new fault."""
-    from handlers import reporter
-    from storage import tickets
+@router.dialogue_button(Action.SOLVED, State.KB)
+async def solved(ctx: Ctx, arg: str) -> None:
+    await selfservice.record(ctx, ctx.data(Report).attempt, solved=True)
+    ctx.set_state(IDLE)
+    await ctx.reply("selfservice.glad")
 
-    ctx.set_state(State.IDLE)
-    if action == "new":
-        await start(ctx, data["text"])
-        return
-    if not action.startswith("add_"):
-        raise StaleAction("error.stale_report")
-    ticket = await tickets.get(ctx.tx, int(action.removeprefix("add_")), lock=True)
+
+@router.dialogue_button(Action.REPORT, State.KB)
+async def not_solved(ctx: Ctx, arg: str) -> None:
+    report = ctx.data(Report)
+    await selfservice.record(ctx, report.attempt, solved=False)
+    await ask_impact(ctx, report)
+
+
+@router.dialogue_button(Action.IMPACT, State.IMPACT, arg=IMPACTS, legacy=rf"imp_({IMPACTS})")
+async def impact(ctx: Ctx, arg: str) -> None:
+    report = ctx.data(Report)
+    report.impact = arg
+    report.priority = triage.priority(Impact(arg), report.description)
+    await confirm(ctx, report)
+
+
+async def confirm(ctx: Ctx, report: Report) -> None:
+    window = ctx.config.sla.window(report.priority)
+    rows = [[("button.submit", tokens.dialogue(report.n, Action.SUBMIT)),
+             ("button.cancel", tokens.dialogue(report.n, Action.CANCEL))]]
+    ctx.set_state(State.CONFIRM, report)
+    await ctx.reply(
+        "intake.confirm", rows, description=report.description,
+        site=(ctx.person.site if ctx.person else "") or "-",
+        impact=lazy(f"impact.{report.impact}"), priority=lazy(f"priority.{report.priority}"),
+        response_hours=window.response_hours, resolve_hours=window.resolve_hours,
+        photos=len(report.photos),
+    )
+
+
+@router.dialogue_button(Action.SUBMIT, State.CONFIRM)
+async def submit(ctx: Ctx, arg: str) -> None:
+    assert ctx.person is not None
+    report = ctx.data(Report)
+    new = NewTicket(
+        description=report.description, impact=report.impact, priority=report.priority,
+        category=report.category or faults.guess_category(report.description),
+        kb_shown=list(report.articles), photos=list(report.photos), location=report.location,
+    )
+    ctx.set_state(IDLE)
+    ticket = await open_ticket(ctx, ctx.person, new)
+    await selfservice.link_ticket(ctx, report.attempt, ticket)
+
+
+@router.dialogue_button(Action.NEW, State.CHOICE)
+async def new_fault(ctx: Ctx, arg: str) -> None:
+    """The words are a new fault, not about an open job."""
+    report = ctx.data(Report)
+    ctx.set_state(IDLE, Report(photos=report.photos, location=report.location))
+    await start(ctx, report.text)
+
+
+@router.dialogue_button(Action.ADD_TO, State.CHOICE, arg=r"\d{1,10}", legacy=r"add_(\d{1,10})")
+async def add_to_ticket(ctx: Ctx, arg: str) -> None:
+    """The words belong to this open job."""
+    text = ctx.data(Report).text
+    ctx.set_state(IDLE)
+    ticket = await tickets.get(ctx.tx, int(arg), lock=True)
     if ticket is None:
         raise StaleAction("error.stale_report")
     logctx.ticket(ticket.id)
-    await reporter.add_note(ctx, ticket, data["text"])
+    await reporter.add_note(ctx, ticket, text)
 
 
-async def _kb_answer(ctx: Ctx, data: dict[str, Any], *, solved: bool) -> None:
-    await selfservice.record(ctx, data, solved=solved)
-    if solved:
-        ctx.set_state(State.IDLE)
-        await ctx.reply("selfservice.glad")
-        return
-    await ask_impact(ctx, data)
-
-
-async def confirm(ctx: Ctx, data: dict[str, Any]) -> None:
-    n, priority = data["n"], data["priority"]
-    window = ctx.config.sla.window(priority)
-    rows = [[("button.submit", buttons.intake(n, "submit")),
-             ("button.cancel", buttons.intake(n, "cancel"))]]
-    ctx.set_state(State.INTAKE_CONFIRM, **data)
-    await ctx.reply(
-        "intake.confirm", rows, description=data["description"],
-        site=(ctx.person.site if ctx.person else "") or "-",
-        impact=lazy(f"impact.{data['impact']}"), priority=lazy(f"priority.{priority}"),
-        response_hours=window.response_hours, resolve_hours=window.resolve_hours,
-        photos=len(data.get("photos", [])),
-    )
-
-
-async def submit(ctx: Ctx, data: dict[str, Any]) -> None:
-    assert ctx.person is not None
-    draft = Draft(
-        description=data["description"], impact=data["impact"], priority=data["priority"],
-        category=data.get("category") or faults.guess_category(data["description"]),
-        kb_shown=list(data.get("articles", [])), photos=list(data.get("photos", [])),
-        location=data.get("location"),
-    )
-    ctx.set_state(State.IDLE)
-    ticket = await open_ticket(ctx, ctx.person, draft)
-    await selfservice.link_ticket(ctx, data, ticket)
-
-
-async def keep_photo(ctx: Ctx, photo: dict[str, Any]) -> bool:
-    """Keep a photo with the open report; False when the report already holds the maximum."""
-    assert ctx.conv is not None
-    photos = list(ctx.conv.data.get("photos", []))
-    if len(photos) >= MAX_PHOTOS:
+def keep_photo(ctx: Ctx, photo: dict[str, Any]) -> bool:
+    """Keep a photo with the report being written (or, outside any dialogue, for the next
+    one); False when it already holds the maximum."""
+    if ctx.state != IDLE and ctx.state not in State.__members__.values():
+        return True  # inside another flow's dialogue: its data is not a report's
+    report = ctx.data(Report)
+    if len(report.photos) >= MAX_PHOTOS:
         return False
-    ctx.update_data(photos=[*photos, photo])
+    report.photos = [*report.photos, photo]
+    ctx.keep(report)
     return True
+
+
+def keep_location(ctx: Ctx, point: list[float]) -> None:
+    if ctx.state != IDLE and ctx.state not in State.__members__.values():
+        return
+    report = ctx.data(Report)
+    report.location = point
+    ctx.keep(report)

@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
-from handlers import buttons
-from handlers.context import Ctx, Rows
+from handlers.core.context import Ctx, Rows
 from storage.models import SelfServiceAttempt, SelfServiceOutcome, Ticket
 
 MAX_ARTICLES = 3
 MAX_STEPS_CHARS = 600  # per article: people read this on a phone
 
 
-def feedback_rows(nonce: str) -> Rows:
-    return [[("button.kb_solved", buttons.intake(nonce, "kb_ok")),
-             ("button.kb_report", buttons.intake(nonce, "kb_no"))]]
+@dataclass(frozen=True)
+class Offered:
+    articles: list[str]
+    attempt: int | None
+    category: str
 
 
-async def offer(ctx: Ctx, description: str, nonce: str) -> dict[str, Any]:
-    """Show the articles that answer this description; {} when none is confident."""
+async def offer(ctx: Ctx, description: str, rows: Rows) -> Offered | None:
+    """Show the articles that answer this description; None when none is confident."""
     if ctx.kb is None or ctx.person is None:
-        return {}
+        return None
     hits = ctx.kb.search(description, limit=MAX_ARTICLES, lang=ctx.lang)
     if not hits:
-        return {}
+        return None
     ids = [h.article.id for h in hits]
     attempt = SelfServiceAttempt(person_id=ctx.person.id or 0, query=description,
                                  article_ids=ids, at=ctx.now)
@@ -36,13 +37,12 @@ async def offer(ctx: Ctx, description: str, nonce: str) -> dict[str, Any]:
             body = body[:MAX_STEPS_CHARS].rstrip() + " …"
         parts.append(ctx.t("selfservice.article", index=i, title=hit.article.title, steps=body))
     parts.append(ctx.t("selfservice.question"))
-    await ctx.reply_text("\n\n".join(parts), feedback_rows(nonce))
-    return {"articles": ids, "attempt": attempt.id,
-            "category": hits[0].article.category}
+    await ctx.reply_text("\n\n".join(parts), rows)
+    return Offered(ids, attempt.id, hits[0].article.category)
 
 
-async def record(ctx: Ctx, data: dict[str, Any], *, solved: bool) -> None:
-    attempt = await _attempt(ctx, data)
+async def record(ctx: Ctx, attempt_id: int | None, *, solved: bool) -> None:
+    attempt = await _attempt(ctx, attempt_id)
     if attempt is None:
         return
     outcome = SelfServiceOutcome.SOLVED if solved else SelfServiceOutcome.NOT_SOLVED
@@ -50,13 +50,12 @@ async def record(ctx: Ctx, data: dict[str, Any], *, solved: bool) -> None:
     ctx.tx.add(attempt)
 
 
-async def link_ticket(ctx: Ctx, data: dict[str, Any], ticket: Ticket) -> None:
-    attempt = await _attempt(ctx, data)
+async def link_ticket(ctx: Ctx, attempt_id: int | None, ticket: Ticket) -> None:
+    attempt = await _attempt(ctx, attempt_id)
     if attempt is not None:
         attempt.ticket_id = ticket.id
         ctx.tx.add(attempt)
 
 
-async def _attempt(ctx: Ctx, data: dict[str, Any]) -> SelfServiceAttempt | None:
-    ident = data.get("attempt")
-    return await ctx.tx.get(SelfServiceAttempt, ident) if isinstance(ident, int) else None
+async def _attempt(ctx: Ctx, attempt_id: int | None) -> SelfServiceAttempt | None:
+    return await ctx.tx.get(SelfServiceAttempt, attempt_id) if attempt_id else None

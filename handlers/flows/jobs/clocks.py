@@ -1,26 +1,38 @@
 """A ticket's SLA clocks as durable timers: deadlines, 75 % warnings, on-site, pauses.
 
 Timer keys are per ticket and kind, so re-scheduling (reopen, priority change, resume) replaces
-the old timer instead of adding one. The timers call handlers/deadlines.py when due.
+the old timer instead of adding one. Their handlers live with the flow that acts on them
+(flows/escalation.py: warnings and breaches).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from handlers.context import Ctx
+from handlers.core.context import Ctx
 from storage import timers
-from storage.models import Ticket
-
-RESPONSE_KINDS = ["response_due", "response_warn", "onsite_due"]
-RESOLVE_KINDS = ["resolve_due", "resolve_warn"]
+from storage.models import Progress, Ticket
 
 
-def _key(kind: str, ticket: Ticket) -> str:
+class SlaDue(StrEnum):
+    """The SLA timer kinds (stored as text in timer rows)."""
+
+    RESPONSE_DUE = "response_due"
+    RESPONSE_WARN = "response_warn"
+    ONSITE_DUE = "onsite_due"
+    RESOLVE_DUE = "resolve_due"
+    RESOLVE_WARN = "resolve_warn"
+
+
+RESOLVE_KINDS = (SlaDue.RESOLVE_DUE, SlaDue.RESOLVE_WARN)
+
+
+def _key(kind: SlaDue, ticket: Ticket) -> str:
     return f"{kind}:{ticket.id}"
 
 
-async def _at(ctx: Ctx, kind: str, ticket: Ticket, due: datetime) -> None:
+async def _at(ctx: Ctx, kind: SlaDue, ticket: Ticket, due: datetime) -> None:
     await timers.schedule(ctx.tx, _key(kind, ticket), kind, due, ticket_id=ticket.id)
 
 
@@ -33,17 +45,17 @@ async def start_all(ctx: Ctx, ticket: Ticket, start: datetime | None = None) -> 
     ticket.onsite_due = sla.onsite_due(p, begin)
     ctx.tx.add(ticket)
     if ticket.responded_at is None:
-        await _at(ctx, "response_due", ticket, ticket.response_due)
-        await _at(ctx, "response_warn", ticket, sla.warn_at(p, begin, ticket.response_due))
-    if ticket.onsite_due is not None and ticket.progress != "on_site":
-        await _at(ctx, "onsite_due", ticket, ticket.onsite_due)
+        await _at(ctx, SlaDue.RESPONSE_DUE, ticket, ticket.response_due)
+        await _at(ctx, SlaDue.RESPONSE_WARN, ticket, sla.warn_at(p, begin, ticket.response_due))
+    if ticket.onsite_due is not None and ticket.progress != Progress.ON_SITE:
+        await _at(ctx, SlaDue.ONSITE_DUE, ticket, ticket.onsite_due)
     await schedule_resolve(ctx, ticket, begin)
 
 
 async def schedule_resolve(ctx: Ctx, ticket: Ticket, start: datetime) -> None:
     sla = ctx.config.sla
-    await _at(ctx, "resolve_due", ticket, ticket.resolve_due)
-    await _at(ctx, "resolve_warn", ticket,
+    await _at(ctx, SlaDue.RESOLVE_DUE, ticket, ticket.resolve_due)
+    await _at(ctx, SlaDue.RESOLVE_WARN, ticket,
               sla.warn_at(ticket.priority, start, ticket.resolve_due))
 
 
@@ -56,12 +68,12 @@ async def restart_resolution(ctx: Ctx, ticket: Ticket) -> None:
 
 
 async def responded(ctx: Ctx, ticket: Ticket) -> None:
-    await timers.cancel(ctx.tx, _key("response_due", ticket), _key("response_warn", ticket))
-    await timers.cancel_for_ticket(ctx.tx, ticket.id or 0, ["ack_timeout"])
+    await timers.cancel(ctx.tx, _key(SlaDue.RESPONSE_DUE, ticket),
+                        _key(SlaDue.RESPONSE_WARN, ticket))
 
 
 async def on_site(ctx: Ctx, ticket: Ticket) -> None:
-    await timers.cancel(ctx.tx, _key("onsite_due", ticket))
+    await timers.cancel(ctx.tx, _key(SlaDue.ONSITE_DUE, ticket))
 
 
 async def stop_all(ctx: Ctx, ticket: Ticket) -> None:
@@ -87,6 +99,6 @@ async def resume(ctx: Ctx, ticket: Ticket) -> None:
     ticket.resolve_due = sla.resume(ticket.priority, ctx.now, left)
     ticket.paused_at = None
     ctx.tx.add(ticket)
-    await _at(ctx, "resolve_due", ticket, ticket.resolve_due)
+    await _at(ctx, SlaDue.RESOLVE_DUE, ticket, ticket.resolve_due)
     warn = sla.resume(ticket.priority, ctx.now, left * 0.75) if left else ticket.resolve_due
-    await _at(ctx, "resolve_warn", ticket, warn)
+    await _at(ctx, SlaDue.RESOLVE_WARN, ticket, warn)

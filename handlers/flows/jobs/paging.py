@@ -9,14 +9,38 @@ locked); every other open page is edited to say who took it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from enum import StrEnum
 
-from handlers import buttons, lifecycle, rota
+from handlers.core import tokens
+from handlers.core.context import Ctx
+from handlers.core.errors import StaleAction
+from handlers.core.router import Router
+from handlers.flows.engineer.keyboard import work_buttons
+from handlers.flows.jobs import clocks
+from handlers.flows.jobs.status import move
+from handlers.flows.jobs.summary import STAFF, number, summary_fields, tell, tell_managers
+from handlers.rules import rota
 from storage import people, tickets, timers
-from storage.models import Page, PageState, Person, Role, Ticket, TicketStatus
+from storage.models import Page, PageState, Person, Role, Ticket, TicketStatus, Timer
 
-if TYPE_CHECKING:
-    from handlers.context import Ctx
+router = Router("paging")
+PAGEABLE = (TicketStatus.NEW, TicketStatus.PAGED)
+
+
+class Action(StrEnum):
+    ACCEPT = "ack"
+    DECLINE = "decline"
+
+
+class Due(StrEnum):
+    ACK_TIMEOUT = "ack_timeout"
+
+
+class Event(StrEnum):
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    ACK_TIMEOUT = "ack_timeout"
+    UNASSIGNED = "unassigned"
 
 
 async def candidates(ctx: Ctx, ticket: Ticket) -> list[Person]:
@@ -45,21 +69,17 @@ async def page_next(ctx: Ctx, ticket: Ticket) -> Person | None:
     for engineer in await candidates(ctx, ticket):
         if await _page(ctx, ticket, engineer):
             return engineer
-    if not any(e.kind == "unassigned" for e in await tickets.events(ctx.tx, ticket.id or 0)):
-        from handlers.jobs import tell_managers
-
-        await tickets.add_event(ctx.tx, ticket, "unassigned", ctx.now)
+    if not any(e.kind == Event.UNASSIGNED for e in await tickets.events(ctx.tx, ticket.id or 0)):
+        await tickets.add_event(ctx.tx, ticket, Event.UNASSIGNED, ctx.now)
         await tell_managers(ctx, "manager.nobody", ticket)
     return None
 
 
 async def _page(ctx: Ctx, ticket: Ticket, engineer: Person) -> bool:
-    from handlers.jobs import summary_fields
-
     key = ctx.next_key()
     tid = ticket.id or 0
-    rows = [[("button.accept", buttons.ticket(tid, "ack")),
-             ("button.decline", buttons.ticket(tid, "decline"))]]
+    rows = [[("button.accept", tokens.ticket(tid, Action.ACCEPT)),
+             ("button.decline", tokens.ticket(tid, Action.DECLINE))]]
     reporter = await ctx.tx.get(Person, ticket.reporter_id)
     timeout = ctx.config.sla.ack_timeout(ticket.priority)
     sent = await ctx.notify(
@@ -75,11 +95,10 @@ async def _page(ctx: Ctx, ticket: Ticket, engineer: Person) -> bool:
         return False
     ctx.tx.add(page)
     await ctx.tx.flush()
-    await timers.schedule(ctx.tx, f"ack:{tid}:{page.id}", "ack_timeout", ctx.now + timeout,
+    await timers.schedule(ctx.tx, f"ack:{tid}:{page.id}", Due.ACK_TIMEOUT, ctx.now + timeout,
                           ticket_id=tid, payload={"page": page.id})
-    if ticket.status in (TicketStatus.NEW, TicketStatus.PAGED):
-        await lifecycle.move(ctx.tx, ticket, TicketStatus.PAGED, ctx.now, None,
-                             engineer_id=engineer.id)
+    if ticket.status in PAGEABLE:
+        await move(ctx.tx, ticket, TicketStatus.PAGED, ctx.now, None, engineer_id=engineer.id)
     return True
 
 
@@ -88,13 +107,67 @@ async def pending(ctx: Ctx, ticket: Ticket) -> list[Page]:
             if p.state == PageState.PENDING]
 
 
-async def ack_timed_out(ctx: Ctx, ticket: Ticket, page_id: int) -> None:
+@router.ticket_timer(Due.ACK_TIMEOUT, only_open=True)
+async def ack_timed_out(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
     """Nobody answered this page in time: bring in the next engineer too."""
-    page = await ctx.tx.get(Page, page_id)
-    if page is None or page.state != PageState.PENDING:
+    page = await ctx.tx.get(Page, int(timer.payload.get("page", 0)))
+    if page is None or page.state != PageState.PENDING or ticket.status not in PAGEABLE:
         return
-    if ticket.status not in (TicketStatus.NEW, TicketStatus.PAGED):
-        return
-    await tickets.add_event(ctx.tx, ticket, "ack_timeout", ctx.now, None,
+    await tickets.add_event(ctx.tx, ticket, Event.ACK_TIMEOUT, ctx.now, None,
                             engineer_id=page.person_id)
     await page_next(ctx, ticket)
+
+
+@router.ticket_button(Action.ACCEPT, roles=STAFF)
+async def accept(ctx: Ctx, ticket: Ticket, arg: str) -> None:
+    assert ctx.person is not None
+    me = ctx.person
+    if ticket.assignee_id == me.id:
+        raise StaleAction("error.already_yours", number=number(ticket))
+    if ticket.assignee_id is not None:
+        taker = await ctx.tx.get(Person, ticket.assignee_id)
+        raise StaleAction("error.taken", number=number(ticket), name=taker.name if taker else "-")
+    page = await tickets.pending_page(ctx.tx, ticket.id or 0, me.id or 0)
+    if page is None or ticket.status not in PAGEABLE:
+        raise StaleAction(number=number(ticket))
+    await move(ctx.tx, ticket, TicketStatus.ACKNOWLEDGED, ctx.now, me.id)
+    ticket.assignee_id, ticket.responded_at = me.id, ctx.now
+    page.state, page.answered_at = str(PageState.ACCEPTED), ctx.now
+    ctx.tx.add(page)
+    await tickets.add_event(ctx.tx, ticket, Event.ACCEPTED, ctx.now, me.id)
+    await clocks.responded(ctx, ticket)
+    await timers.cancel_for_ticket(ctx.tx, ticket.id or 0, [Due.ACK_TIMEOUT])
+    await _close_other_pages(ctx, ticket, me)
+    fields = summary_fields(ctx, ticket)
+    await ctx.edit(page.message_key, me, "engineer.page_taken_by_you", **fields)
+    await ctx.reply("engineer.accepted", work_buttons(ticket.id), **fields)
+    await tell(ctx, ticket.reporter_id, "reporter.accepted", name=me.name,
+               phone=me.phone or "-", **fields)
+
+
+async def _close_other_pages(ctx: Ctx, ticket: Ticket, taker: Person) -> None:
+    for page in await pending(ctx, ticket):
+        if page.person_id == taker.id:
+            continue
+        page.state, page.answered_at = str(PageState.SUPERSEDED), ctx.now
+        ctx.tx.add(page)
+        other = await ctx.tx.get(Person, page.person_id)
+        if other:
+            await ctx.edit(page.message_key, other, "engineer.page_taken",
+                           number=number(ticket), name=taker.name)
+
+
+@router.ticket_button(Action.DECLINE, roles=STAFF)
+async def decline(ctx: Ctx, ticket: Ticket, arg: str) -> None:
+    assert ctx.person is not None
+    me = ctx.person
+    page = await tickets.pending_page(ctx.tx, ticket.id or 0, me.id or 0)
+    if page is None or ticket.status not in PAGEABLE:
+        raise StaleAction(number=number(ticket))
+    page.state, page.answered_at = str(PageState.DECLINED), ctx.now
+    ctx.tx.add(page)
+    await tickets.add_event(ctx.tx, ticket, Event.DECLINED, ctx.now, me.id)
+    await ctx.edit(page.message_key, me, "engineer.page_declined", number=number(ticket))
+    await ctx.reply("engineer.declined", number=number(ticket))
+    if not [p for p in await pending(ctx, ticket) if p.id != page.id]:
+        await page_next(ctx, ticket)

@@ -5,12 +5,18 @@ missed, and advice — produced when a job is resolved, due within 12 h by the s
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from handlers.context import Ctx
-from handlers.messages import FileRef
-from handlers.texts import lazy
+from handlers.core.context import Ctx
+from handlers.core.messages import FileRef
+from handlers.core.texts import lazy
+from handlers.flows.jobs.status import STATUS_EVENT
 from storage import people, tickets
-from storage.models import Person, Ticket
+from storage.models import Person, Progress, Role, Ticket
+
+
+class Event(StrEnum):
+    REPORT_SENT = "report_sent"
 
 
 def _verdict(ctx: Ctx, lang: str, done: datetime | None, due: datetime | None) -> str:
@@ -53,7 +59,7 @@ async def markdown(ctx: Ctx, ticket: Ticket, lang: str) -> str:
     ]
     for e in await tickets.events(ctx.tx, ticket.id or 0):
         what = ctx.t(f"event.{e.kind}", lang) if ctx.texts.has(f"event.{e.kind}") else e.kind
-        if e.kind == "status":
+        if e.kind == STATUS_EVENT:
             what += " → " + ctx.t(f"status.{e.details.get('to', 'new')}", lang)
         who = names.get(e.actor_id, ctx.t("event.bot", lang))
         lines.append(f"- {ctx.texts.time(lang, e.at)} {who}: {what}")
@@ -62,7 +68,7 @@ async def markdown(ctx: Ctx, ticket: Ticket, lang: str) -> str:
 
 async def _first_on_site(ctx: Ctx, ticket: Ticket) -> datetime | None:
     for e in await tickets.events(ctx.tx, ticket.id or 0):
-        if e.kind == "status" and e.details.get("progress") == "on_site":
+        if e.kind == STATUS_EVENT and e.details.get("progress") == Progress.ON_SITE:
             return e.at
     return None
 
@@ -70,8 +76,6 @@ async def _first_on_site(ctx: Ctx, ticket: Ticket) -> datetime | None:
 async def send(ctx: Ctx, ticket: Ticket) -> None:
     """Send the report to the reporter and the managers, each in their language, with the
     Markdown file attached where the desk can store files."""
-    from storage.models import Role
-
     recipients: list[Person] = await people.people_with_roles(ctx.tx, (Role.MANAGER,))
     reporter = await ctx.tx.get(Person, ticket.reporter_id)
     if reporter is not None:
@@ -81,7 +85,7 @@ async def send(ctx: Ctx, ticket: Ticket) -> None:
         text = await markdown(ctx, ticket, lang)
         files = await _file(ctx, ticket, text, lang)
         await ctx.notify(person, "report.message", files=files, report=text)
-    await tickets.add_event(ctx.tx, ticket, "report_sent", ctx.now)
+    await tickets.add_event(ctx.tx, ticket, Event.REPORT_SENT, ctx.now)
 
 
 async def _file(ctx: Ctx, ticket: Ticket, text: str, lang: str) -> tuple[FileRef, ...]:

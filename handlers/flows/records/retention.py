@@ -6,34 +6,38 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any, Protocol
+from enum import StrEnum
 
-from handlers.context import Ctx
+from handlers.core.context import Ctx
+from handlers.core.router import Router
 from storage import tickets, timers
-from storage.models import Ticket
+from storage.models import Ticket, Timer
 
 log = logging.getLogger(__name__)
+router = Router("retention")
 
 
-class FileKeeper(Protocol):
-    """The part of a file store the desk needs (bot/files.py is the real one)."""
+class Due(StrEnum):
+    PURGE_ATTACHMENTS = "purge_attachments"
+    PURGE_RECORD = "purge_record"
 
-    async def save(self, data: bytes, name: str, mime: str) -> Any: ...
 
-    async def delete(self, key: str) -> bool: ...
+class Event(StrEnum):
+    ATTACHMENTS_PURGED = "attachments_purged"
 
 
 async def schedule(ctx: Ctx, ticket: Ticket) -> None:
     tid, cfg = ticket.id or 0, ctx.config
     if ticket.attachments:
-        await timers.schedule(ctx.tx, f"purge_attachments:{tid}", "purge_attachments",
+        await timers.schedule(ctx.tx, f"{Due.PURGE_ATTACHMENTS}:{tid}", Due.PURGE_ATTACHMENTS,
                               ctx.now + timedelta(days=cfg.attachment_retention_days),
                               ticket_id=tid)
-    await timers.schedule(ctx.tx, f"purge_record:{tid}", "purge_record",
+    await timers.schedule(ctx.tx, f"{Due.PURGE_RECORD}:{tid}", Due.PURGE_RECORD,
                           ctx.now + timedelta(days=cfg.record_retention_days), ticket_id=tid)
 
 
-async def purge_attachments(ctx: Ctx, ticket: Ticket) -> None:
+@router.ticket_timer(Due.PURGE_ATTACHMENTS)
+async def purge_attachments(ctx: Ctx, ticket: Ticket, timer: Timer | None = None) -> None:
     """Delete the files; keep the record (and say in it what was deleted)."""
     keys = [a.get("key", "") for a in ticket.attachments]
     for key in keys:
@@ -44,10 +48,11 @@ async def purge_attachments(ctx: Ctx, ticket: Ticket) -> None:
                 log.warning("could not delete attachment of ticket %s", ticket.id)
     ticket.attachments = []
     ctx.tx.add(ticket)
-    await tickets.add_event(ctx.tx, ticket, "attachments_purged", ctx.now, count=len(keys))
+    await tickets.add_event(ctx.tx, ticket, Event.ATTACHMENTS_PURGED, ctx.now, count=len(keys))
 
 
-async def purge_record(ctx: Ctx, ticket: Ticket) -> None:
+@router.ticket_timer(Due.PURGE_RECORD)
+async def purge_record(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
     await purge_attachments(ctx, ticket)
     await tickets.delete_record(ctx.tx, ticket.id or 0)
     log.info("record of ticket %s removed after the retention period", ticket.id)

@@ -19,9 +19,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from handlers.reporting.figures import PRIORITIES, Figures
-from handlers.reporting.rates import Rate
-from handlers.reporting.render import Labels
+from handlers.flows.reporting.figures import PRIORITIES, Figures
+from handlers.flows.reporting.rates import Rate
+from handlers.flows.reporting.render import Labels
 
 if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn: it costs ~40 MB and 0.2 s
     from matplotlib.axes import Axes

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from handlers.context import Ctx
-from handlers.messages import FileRef
-from handlers.reporting import charts, classify, figures, period, render
-from handlers.reporting.rates import Targets
+from handlers.core.context import Ctx
+from handlers.core.messages import FileRef
+from handlers.core.router import Router
+from handlers.flows.reporting import charts, classify, figures, period, render
+from handlers.flows.reporting.rates import Targets
 from storage import people
 from storage.models import Person, Role
 
+router = Router("reporting")
 ALLOWED = (Role.MANAGER, Role.ADMIN)
 FAULT_WORDS = frozenset({"faults", "fault", "classification", "分类", "故障"})
 WEEKLY_CHARTS = ("weekly", "sla")
@@ -54,12 +56,10 @@ def classification_text(c: classify.Classification, lb: render.Labels) -> str:
     return "\n".join(lines)
 
 
-async def report_command(ctx: Ctx) -> None:
+@router.command("report", roles=ALLOWED)
+async def report_command(ctx: Ctx, arg: str) -> None:
     """`/report [faults] [period]` — managers and admins only."""
-    if ctx.person is None or ctx.person.role not in ALLOWED:
-        await ctx.reply("error.not_allowed")
-        return
-    words = (ctx.incoming.text if ctx.incoming else "").split()[1:]
+    words = arg.split()
     faults = bool(words) and words[0].lower() in FAULT_WORDS
     arg = " ".join(words[1:] if faults else words)
     if arg.lower() in ("help", "?", "帮助"):

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from handlers.reporting import queries
-from handlers.reporting.period import Period
+from handlers.flows.reporting import queries
+from handlers.flows.reporting.period import Period
 from storage.uow import Tx
 
 TOP = 5

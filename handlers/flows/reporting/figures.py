@@ -26,9 +26,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.reporting import queries
-from handlers.reporting.period import Period, week_starts
-from handlers.reporting.rates import Durations, Rate, Targets
+from handlers.flows.reporting import queries
+from handlers.flows.reporting.period import Period, week_starts
+from handlers.flows.reporting.rates import Durations, Rate, Targets
 from storage.models import Ticket, TicketStatus
 from storage.uow import Tx
 
@@ -173,7 +173,7 @@ def weeks(rows: list[Ticket], period: Period, now: datetime, targets: Targets) -
 
 def as_dict(fig: Figures) -> dict[str, Any]:
     """Plain JSON-ready values (rates with their shares and percentages spelled out)."""
-    from handlers.reporting.rates import plain
+    from handlers.flows.reporting.rates import plain
 
     return plain(fig)
 

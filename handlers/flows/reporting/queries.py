@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlmodel import col
 
-from handlers.reporting.period import Period
+from handlers.flows.reporting.period import Period
 from storage.models import Complaint, Person, SelfServiceAttempt, Ticket, TicketEvent
 from storage.uow import Tx
 

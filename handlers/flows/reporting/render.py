@@ -13,9 +13,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.reporting.figures import Figures
-from handlers.reporting.rates import Durations, Rate, plain
-from handlers.texts import Texts
+from handlers.core.texts import Texts
+from handlers.flows.reporting.figures import Figures
+from handlers.flows.reporting.rates import Durations, Rate, plain
 
 
 @dataclass(frozen=True)

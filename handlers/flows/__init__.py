@@ -1,0 +1,47 @@
+"""The flows, one module or package each, and the one fixed order their routes are tried in.
+
+The order matters only where routes overlap: the idle-text handlers are tried in this order
+(a survey comment first, then an answer to an engineer's question, then a new report), and
+the first router's catch-all for photos and locations wins.
+"""
+
+from __future__ import annotations
+
+from handlers.core.router import Router, Routes
+from handlers.flows import (
+    common,
+    complaints,
+    escalation,
+    followup,
+    knowledge,
+    manager,
+    registration,
+    reporter,
+)
+from handlers.flows.engineer import work
+from handlers.flows.intake import media, report
+from handlers.flows.jobs import paging
+from handlers.flows.records import retention
+from handlers.flows.reporting import chat as reporting
+
+ORDER: tuple[Router, ...] = (
+    registration.router,
+    common.router,
+    followup.router,
+    reporter.router,
+    complaints.router,
+    paging.router,
+    work.router,
+    escalation.router,
+    knowledge.router,
+    manager.router,
+    reporting.router,
+    retention.router,
+    media.router,
+    report.router,
+)
+
+
+def routes() -> Routes:
+    """Every flow's routes, assembled (a key claimed twice fails here, at start)."""
+    return Routes.assemble(ORDER)

@@ -1,0 +1,49 @@
+"""The words that describe a ticket in every message, and telling the service managers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.core.context import Ctx
+from handlers.core.texts import lazy
+from storage import people, tickets
+from storage.models import Person, Role, Ticket
+
+MANAGERS = (Role.MANAGER, Role.ADMIN)
+STAFF = (Role.ENGINEER, Role.EXPERT, Role.MANAGER, Role.ADMIN)
+
+
+def number(ticket: Ticket) -> str:
+    return tickets.number(ticket.id or 0)
+
+
+def summary_fields(ctx: Ctx, ticket: Ticket) -> dict[str, Any]:
+    window = ctx.config.sla.window(ticket.priority)
+    return {
+        "number": number(ticket),
+        "priority": lazy(f"priority.{ticket.priority}"),
+        "response_hours": window.response_hours,
+        "resolve_hours": window.resolve_hours,
+        "response_due": ticket.response_due,
+        "resolve_due": ticket.resolve_due,
+        "onsite_due": ticket.onsite_due or "-",
+        "status": lazy(f"status.{ticket.status}"),
+        "description": ticket.description,
+        "site": ticket.site or "-",
+        "category": lazy(f"category.{ticket.category}"),
+    }
+
+
+async def tell_managers(ctx: Ctx, text_key: str, ticket: Ticket, **fields: Any) -> None:
+    reporter = await ctx.tx.get(Person, ticket.reporter_id)
+    merged = {**summary_fields(ctx, ticket), "reporter": reporter.name if reporter else "-",
+              **fields}
+    for manager in await people.people_with_roles(ctx.tx, (Role.MANAGER,)):
+        await ctx.notify(manager, text_key, **merged)
+
+
+async def tell(ctx: Ctx, person_id: int | None, text_key: str, **fields: Any) -> None:
+    """Message one person of the job (the reporter, the assignee) if they exist."""
+    person = await ctx.tx.get(Person, person_id) if person_id else None
+    if person is not None:
+        await ctx.notify(person, text_key, **fields)
