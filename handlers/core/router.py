@@ -28,7 +28,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from handlers.core.context import Ctx
 from handlers.core.messages import FileRef
@@ -43,8 +43,18 @@ PhotoHandler = Callable[[Ctx, FileRef | None], Awaitable[None]]
 LocationHandler = Callable[[Ctx, tuple[float, float]], Awaitable[None]]
 TicketTimerHandler = Callable[[Ctx, Ticket, Timer], Awaitable[None]]
 TimerHandler = Callable[[Ctx, Timer], Awaitable[None]]
-EntryHandler = Callable[[Ctx], Awaitable[None]]
 Guard = Callable[[Ctx, Ticket], None]  # raises a DeskError when the press is not allowed
+# each decorator hands back the function it was given, typed as it was
+TextF = TypeVar("TextF", bound=TextHandler)
+IdleF = TypeVar("IdleF", bound=IdleHandler)
+TicketF = TypeVar("TicketF", bound=TicketHandler)
+RecordF = TypeVar("RecordF", bound=RecordHandler)
+DialogueF = TypeVar("DialogueF", bound=DialogueHandler)
+PhotoF = TypeVar("PhotoF", bound=PhotoHandler)
+LocationF = TypeVar("LocationF", bound=LocationHandler)
+TicketTimerF = TypeVar("TicketTimerF", bound=TicketTimerHandler)
+TimerF = TypeVar("TimerF", bound=TimerHandler)
+EntryF = TypeVar("EntryF", bound=Callable[..., Awaitable[None]])
 
 TICKET_SCOPE = "t"  # ref = ticket id: loaded and locked before the handler
 DIALOGUE_SCOPE = "i"  # ref = the dialogue's nonce: must be the person's current dialogue
@@ -106,17 +116,17 @@ class Router:
 
     def command(
         self, *names: str, roles: Iterable[Role] = (), registered: bool = False
-    ) -> Callable[[TextHandler], TextHandler]:
+    ) -> Callable[[TextF], TextF]:
         """`/name arg` (any of the names); the handler gets the argument text."""
-        def add(fn: TextHandler) -> TextHandler:
+        def add(fn: TextF) -> TextF:
             self.commands.append(Command(tuple(n.lower() for n in names), fn, tuple(roles),
                                          registered))
             return fn
         return add
 
-    def on_words(self, *words: str) -> Callable[[TextHandler], TextHandler]:
+    def on_words(self, *words: str) -> Callable[[TextF], TextF]:
         """Plain text that is a command in words (催单, 我的工单): any state, registered only."""
-        def add(fn: TextHandler) -> TextHandler:
+        def add(fn: TextF) -> TextF:
             for w in words:
                 self.words[w.lower()] = fn
             return fn
@@ -125,10 +135,10 @@ class Router:
     def ticket_button(
         self, action: StrEnum, *, arg: str | None = None, roles: Iterable[Role] = (),
         guards: Iterable[Guard] = (), legacy: str | None = None, legacy_arg: str = "{}",
-    ) -> Callable[[TicketHandler], TicketHandler]:
+    ) -> Callable[[TicketF], TicketF]:
         """A button on a ticket (`t:<id>:<action>[:<arg>]`); the ticket comes locked, and each
         guard has approved the press before the handler runs."""
-        def add(fn: TicketHandler) -> TicketHandler:
+        def add(fn: TicketF) -> TicketF:
             self._button(TICKET_SCOPE, action, fn, arg, (), roles, guards, legacy, legacy_arg)
             return fn
         return add
@@ -136,19 +146,19 @@ class Router:
     def dialogue_button(
         self, action: StrEnum, *states: StrEnum, arg: str | None = None,
         legacy: str | None = None, legacy_arg: str = "{}",
-    ) -> Callable[[DialogueHandler], DialogueHandler]:
+    ) -> Callable[[DialogueF], DialogueF]:
         """A choice inside one dialogue (`i:<nonce>:<action>[:<arg>]`), valid only while the
         person is still in that dialogue, in one of `states`."""
-        def add(fn: DialogueHandler) -> DialogueHandler:
+        def add(fn: DialogueF) -> DialogueF:
             self._button(DIALOGUE_SCOPE, action, fn, arg, states, (), (), legacy, legacy_arg)
             return fn
         return add
 
     def record_button(
         self, scope: str, action: StrEnum, *, roles: Iterable[Role] = (),
-    ) -> Callable[[RecordHandler], RecordHandler]:
+    ) -> Callable[[RecordF], RecordF]:
         """A button on one of this flow's own records (`<scope>:<id>:<action>`)."""
-        def add(fn: RecordHandler) -> RecordHandler:
+        def add(fn: RecordF) -> RecordF:
             self._button(scope, action, fn, None, (), roles, (), None)
             return fn
         return add
@@ -164,28 +174,28 @@ class Router:
             re.compile(legacy) if legacy else None, legacy_arg,
         ))
 
-    def text(self, *states: StrEnum) -> Callable[[TextHandler], TextHandler]:
+    def text(self, *states: StrEnum) -> Callable[[TextF], TextF]:
         """Text typed while the person is in one of these states."""
-        def add(fn: TextHandler) -> TextHandler:
+        def add(fn: TextF) -> TextF:
             for s in states:
                 self.texts[str(s)] = fn
             return fn
         return add
 
-    def idle_text(self, fn: IdleHandler) -> IdleHandler:
+    def idle_text(self, fn: IdleF) -> IdleF:
         """Text in no dialogue: tried in router order until one takes it."""
         self.idle.append(fn)
         return fn
 
-    def photo(self, *states: StrEnum) -> Callable[[PhotoHandler], PhotoHandler]:
-        def add(fn: PhotoHandler) -> PhotoHandler:
+    def photo(self, *states: StrEnum) -> Callable[[PhotoF], PhotoF]:
+        def add(fn: PhotoF) -> PhotoF:
             for s in states or ("",):
                 self.photos[str(s)] = fn
             return fn
         return add
 
-    def location(self, *states: StrEnum) -> Callable[[LocationHandler], LocationHandler]:
-        def add(fn: LocationHandler) -> LocationHandler:
+    def location(self, *states: StrEnum) -> Callable[[LocationF], LocationF]:
+        def add(fn: LocationF) -> LocationF:
             for s in states or ("",):
                 self.locations[str(s)] = fn
             return fn
@@ -193,15 +203,15 @@ class Router:
 
     def ticket_timer(
         self, kind: StrEnum, *, only_open: bool = False
-    ) -> Callable[[TicketTimerHandler], TicketTimerHandler]:
-        def add(fn: TicketTimerHandler) -> TicketTimerHandler:
+    ) -> Callable[[TicketTimerF], TicketTimerF]:
+        def add(fn: TicketTimerF) -> TicketTimerF:
             self.timers.append(TimerRoute(str(kind), fn, ticket=True, only_open=only_open))
             return fn
         return add
 
-    def timer(self, kind: StrEnum) -> Callable[[TimerHandler], TimerHandler]:
+    def timer(self, kind: StrEnum) -> Callable[[TimerF], TimerF]:
         """A timer that names no ticket (its payload says what it is about)."""
-        def add(fn: TimerHandler) -> TimerHandler:
+        def add(fn: TimerF) -> TimerF:
             self.timers.append(TimerRoute(str(kind), fn, ticket=False))
             return fn
         return add
@@ -211,10 +221,10 @@ class Router:
         for s in states:
             self.cancels[str(s)] = reply
 
-    def entry(self, name: str) -> Callable[[EntryHandler], EntryHandler]:
+    def entry(self, name: str) -> Callable[[EntryF], EntryF]:
         """A core entry point: `join` (someone opened the chat, or a stranger must register),
         `stranger` (a stranger's text), `contact` (a shared phone number)."""
-        def add(fn: EntryHandler) -> EntryHandler:
+        def add(fn: EntryF) -> EntryF:
             self.entries[name] = fn
             return fn
         return add
