@@ -113,10 +113,3 @@ async def open_update(
     if row[1] is not None:
         return row[1], row[2], row[3]
     return await load_for_update(tx, channel, chat_id, user_id, now)  # a first message here
-
-
-async def for_user(tx: Tx, channel: str, user_id: str) -> list[Conversation]:
-    stmt = select(Conversation).where(
-        col(Conversation.channel) == channel, col(Conversation.user_id) == user_id
-    )
-    return await tx.scalars(stmt)

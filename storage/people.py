@@ -24,28 +24,6 @@ OPEN_STATES = (
 IS_OPEN = or_(*(col(Ticket.status) == str(s) for s in OPEN_STATES))
 
 
-async def person_by_identity(tx: Tx, channel: str, external_user_id: str) -> Person | None:
-    stmt = (
-        select(Person)
-        .join(ChatIdentity, col(ChatIdentity.person_id) == col(Person.id))
-        .where(
-            col(ChatIdentity.channel) == channel,
-            col(ChatIdentity.external_user_id) == external_user_id,
-        )
-    )
-    rows = await tx.scalars(stmt)
-    return rows[0] if rows else None
-
-
-async def identity(tx: Tx, channel: str, external_user_id: str) -> ChatIdentity | None:
-    stmt = select(ChatIdentity).where(
-        col(ChatIdentity.channel) == channel,
-        col(ChatIdentity.external_user_id) == external_user_id,
-    )
-    rows = await tx.scalars(stmt)
-    return rows[0] if rows else None
-
-
 async def identities_of(tx: Tx, person_id: int) -> list[ChatIdentity]:
     stmt = select(ChatIdentity).where(col(ChatIdentity.person_id) == person_id).order_by(
         col(ChatIdentity.id)

@@ -54,13 +54,6 @@ async def cancel_for_ticket(tx: Tx, ticket_id: int, kinds: list[str] | None = No
     await tx.execute(stmt.values(state=str(TimerState.CANCELLED)))
 
 
-async def pending_for_ticket(tx: Tx, ticket_id: int) -> list[Timer]:
-    stmt = select(Timer).where(
-        col(Timer.ticket_id) == ticket_id, col(Timer.state) == str(TimerState.PENDING)
-    ).order_by(col(Timer.due_at))
-    return await tx.scalars(stmt)
-
-
 async def claim_due(
     tx: Tx, now: datetime, worker: str, lease: timedelta, limit: int = 50
 ) -> list[int]:

@@ -170,10 +170,3 @@ def weeks(rows: list[Ticket], period: Period, now: datetime, targets: Targets) -
                         resolution_rate(rows, span, now, targets.resolution)))
     return out
 
-
-def as_dict(fig: Figures) -> dict[str, Any]:
-    """Plain JSON-ready values (rates with their shares and percentages spelled out)."""
-    from handlers.flows.reporting.rates import plain
-
-    return plain(fig)
-
