@@ -64,7 +64,7 @@ class Step(StrEnum):
 
 
 class Survey(StrEnum):
-    """ticket.survey_state"""
+    """How the satisfaction survey stands (stored in the ticket's survey_state)."""
 
     SENT = "sent"
     ANSWERED = "answered"
@@ -72,9 +72,12 @@ class Survey(StrEnum):
 
 
 def out_of_quiet_hours(ctx: Ctx, when: datetime) -> datetime:
-    """Move a moment in the site's quiet hours (default 21:00–08:00) to the next morning."""
+    """Move a moment in the site's quiet hours (default 21:00–08:00) to the next morning;
+    with no quiet hours configured (`quiet_hours` empty) every moment is fine."""
     cfg, local = ctx.config, when.astimezone(ctx.config.zone)
     start, end = cfg.quiet_start, cfg.quiet_end
+    if start is None or end is None:
+        return when
     t = local.time()
     quiet = (start <= t or t < end) if start > end else (start <= t < end)
     if not quiet:
