@@ -9,7 +9,9 @@ Exception tree (delivery only):
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Protocol
+
+from aiohttp import web
 
 from handlers.core.messages import Incoming, Outgoing
 
@@ -49,7 +51,7 @@ class Adapter(Channel, Protocol):
     `status` is a short word for /healthz ("ok", "starting", "error: …").
     """
 
-    def attach(self, app: Any) -> None: ...
+    def attach(self, app: web.Application) -> None: ...
 
     async def start(self) -> None: ...
 

@@ -13,12 +13,13 @@ import asyncio
 import logging
 import re
 import secrets
-from collections.abc import Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypedDict
 
 from aiohttp import web
 from telegram import (
     BotCommand,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -45,6 +46,20 @@ class Files(Protocol):
     async def save(self, data: bytes, name: str, mime: str) -> FileRef: ...
 
     async def read(self, key: str) -> bytes: ...
+
+
+# The desk's texts as the adapter uses them: (language, key) → the rendered text.
+Translate = Callable[[str, str], str]
+
+
+class _Origin(TypedDict):
+    """The fields every Incoming built from one message shares."""
+
+    channel: str
+    chat_id: str
+    user_id: str
+    update_id: str
+    user_name: str
 
 
 class TelegramAdapter:
@@ -88,9 +103,11 @@ class TelegramAdapter:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, receive: Receive, files: Files,
-                      texts: Any = None) -> TelegramAdapter:
-        commands = {lang: [(c, texts(lang, f"telegram.cmd_{c}")) for c in COMMANDS]
-                    for lang in ("zh", "en")} if texts is not None else None
+                      texts: Translate | None = None) -> TelegramAdapter:
+        commands: dict[str, Sequence[tuple[str, str]]] | None = None
+        if texts is not None:
+            commands = {lang: [(c, texts(lang, f"telegram.cmd_{c}")) for c in COMMANDS]
+                        for lang in ("zh", "en")}
         return cls(
             token=settings.telegram_bot_token.get_secret_value(),
             api_base_url=settings.telegram_api_base_url, receive=receive, files=files,
@@ -164,14 +181,14 @@ class TelegramAdapter:
 
     async def _on_update(self, update: Update, _: ContextTypes.DEFAULT_TYPE | None) -> None:
         if update.callback_query is not None:  # always answered: the client's spinner stops
-            await self._answer(update)
+            await self._answer(update.callback_query)
         inc = await self.to_incoming(update)
         if inc is not None:
             await self.receive(inc)
 
-    async def _answer(self, update: Update) -> None:
+    async def _answer(self, query: CallbackQuery) -> None:
         try:
-            await update.callback_query.answer()  # type: ignore[union-attr]
+            await query.answer()
         except TelegramError as exc:
             log.info("answerCallbackQuery failed: %s", type(exc).__name__)
 
@@ -185,12 +202,12 @@ class TelegramAdapter:
         msg = update.message
         if msg is None or msg.from_user is None or not self._addressed(msg):
             return None
-        base = {"channel": "telegram", "chat_id": str(msg.chat.id),
-                "user_id": str(msg.from_user.id), "update_id": str(update.update_id),
-                "user_name": msg.from_user.full_name}
-        return await self._message(msg, base)
+        base: _Origin = {"channel": "telegram", "chat_id": str(msg.chat.id),
+                         "user_id": str(msg.from_user.id), "update_id": str(update.update_id),
+                         "user_name": msg.from_user.full_name}
+        return await self._message(msg, msg.from_user.id, base)
 
-    async def _message(self, msg: Message, base: dict[str, Any]) -> Incoming:
+    async def _message(self, msg: Message, sender_id: int, base: _Origin) -> Incoming:
         if msg.text is not None:
             text = self._strip_mention(msg.text)
             kind = Kind.COMMAND if text.startswith("/") else Kind.TEXT
@@ -200,7 +217,7 @@ class TelegramAdapter:
         if msg.location is not None:
             where = (msg.location.latitude, msg.location.longitude)
             return Incoming(**base, kind=Kind.LOCATION, location=where)
-        if msg.contact is not None and msg.contact.user_id == msg.from_user.id:  # type: ignore[union-attr]
+        if msg.contact is not None and msg.contact.user_id == sender_id:
             return Incoming(**base, kind=Kind.CONTACT, phone=msg.contact.phone_number)
         raw = next((k for k in UNSUPPORTED if getattr(msg, k, None)), "other")
         return Incoming(**base, kind=Kind.UNSUPPORTED, raw_kind=raw)

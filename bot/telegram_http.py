@@ -77,7 +77,7 @@ class AiohttpRequest(BaseRequest):
             _given(connect_timeout, self._connect), _given(read_timeout, self._read),
             _given(write_timeout, self._media_write if files else self._write),
             _given(pool_timeout, self._pool))
-        body: Any = None
+        body: aiohttp.FormData | str | None = None
         headers: dict[str, str] | None = None
         if request_data is not None and files:
             body = aiohttp.FormData(request_data.json_parameters)

@@ -22,7 +22,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from aiohttp import WSMsgType, web
 
@@ -36,6 +36,14 @@ MAX_FRAME = 64 * 1024
 HEARTBEAT = 25.0
 SEND_TIMEOUT = 5.0  # seconds one tab may take to accept a frame
 REMEMBERED = 2000  # message keys a tab remembers for de-duplication (history shows ≤ 200)
+
+
+class _Origin(TypedDict):
+    """The fields every Incoming from one person's page shares."""
+
+    channel: str
+    chat_id: str
+    user_id: str
 
 
 @dataclass(frozen=True)
@@ -98,7 +106,7 @@ class Tab:
 class Fanout(Protocol):
     """Carries sends and edits to the other replicas' tabs (bot/webchat_fanout.py)."""
 
-    async def start(self, hub: Any) -> None: ...
+    async def start(self, hub: WebChat) -> None: ...
 
     async def stop(self) -> None: ...
 
@@ -315,7 +323,7 @@ class WebChat:
     # --- Translation -------------------------------------------------------------------
     def incoming(self, user_id: str, data: str | bytes) -> Incoming:
         """A frame from the page as the desk's Incoming; anything unreadable is UNSUPPORTED."""
-        base = {"channel": "web", "chat_id": user_id, "user_id": user_id}
+        base: _Origin = {"channel": "web", "chat_id": user_id, "user_id": user_id}
         try:
             if isinstance(data, bytes):
                 raise ValueError("binary frame")

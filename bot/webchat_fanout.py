@@ -47,6 +47,25 @@ class Hub(Protocol):
     async def resync(self) -> None: ...
 
 
+class Listener(Protocol):
+    """The part of an asyncpg connection the listener uses (asyncpg ships no type hints)."""
+
+    def add_termination_listener(self, callback: Callable[[Any], None]) -> None: ...
+
+    async def add_listener(
+        self, channel: str, callback: Callable[[Any, int, str, str], None]
+    ) -> None: ...
+
+    async def fetchval(self, query: str) -> Any: ...
+
+    def terminate(self) -> None: ...
+
+
+def _setter(event: asyncio.Event) -> Callable[[Any], None]:
+    """A termination callback that sets this connection's own `lost` event."""
+    return lambda _conn: event.set()
+
+
 def asyncpg_dsn(url: str) -> str:
     """`postgresql+asyncpg://u:p@h/db` (SQLAlchemy) as the `postgresql://…` asyncpg takes."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -72,11 +91,12 @@ RESYNC = _Resync()
 class PgFanout:
     def __init__(
         self, dsn: str, db: Database, *,
-        connect: Callable[[str], Awaitable[Any]] | None = None,
+        connect: Callable[[str], Awaitable[Listener]] | None = None,
         keepalive: float = KEEPALIVE,
     ) -> None:
         self.dsn, self.db, self.keepalive = dsn, db, keepalive
-        self._connect = connect or (lambda dsn: asyncpg.connect(dsn, timeout=CONNECT_TIMEOUT))
+        self._connect: Callable[[str], Awaitable[Listener]] = connect or (
+            lambda dsn: asyncpg.connect(dsn, timeout=CONNECT_TIMEOUT))
         self.origin = secrets.token_hex(8)  # this process: its own notes are skipped
         self.state = "stopped"
         self.reconnects = 0
@@ -126,11 +146,11 @@ class PgFanout:
     async def _listen(self) -> None:
         delay = RETRY_FIRST
         while True:
-            conn: Any = None
+            conn: Listener | None = None
             try:
                 conn = await asyncio.wait_for(self._connect(self.dsn), CONNECT_TIMEOUT)
                 lost = asyncio.Event()
-                conn.add_termination_listener(lambda _c, gone=lost: gone.set())
+                conn.add_termination_listener(_setter(lost))
                 await conn.add_listener(CHANNEL, self._on_notify)
                 # From here on every note reaches us; what was sent before is in the outbox.
                 self._queue.put_nowait(RESYNC)
@@ -156,7 +176,7 @@ class PgFanout:
             await asyncio.sleep(delay)  # back-off between connection attempts
             delay = min(delay * 2, RETRY_MAX)
 
-    async def _hold(self, conn: Any, lost: asyncio.Event) -> None:
+    async def _hold(self, conn: Listener, lost: asyncio.Event) -> None:
         """Until the connection is gone; an idle one is pinged so a silent loss is noticed."""
         while True:
             try:

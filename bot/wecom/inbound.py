@@ -53,14 +53,14 @@ class Inbound:
         if msg_type == "text":
             text = f.get("Content", "")
             kind = Kind.COMMAND if text.startswith("/") else Kind.TEXT
-            return _with(base, kind=kind, text=text)
+            return replace(base, kind=kind, text=text)
         if msg_type == "image":
-            return _with(base, kind=Kind.PHOTO, photo=await self._photo(f))
+            return replace(base, kind=Kind.PHOTO, photo=await self._photo(f))
         if msg_type == "location":
             return self._location(base, f)
         if msg_type == "event":
             return self._event(base, f)
-        return _with(base, kind=Kind.UNSUPPORTED, raw_kind=msg_type or "unknown")
+        return replace(base, kind=Kind.UNSUPPORTED, raw_kind=msg_type or "unknown")
 
     async def _photo(self, f: dict[str, str]) -> FileRef | None:
         """The stored photo, or None (the desk tells the person it could not be read)."""
@@ -82,8 +82,8 @@ class Inbound:
             # WeCom: Location_X is the latitude, Location_Y the longitude.
             lat, lon = float(f["Location_X"]), float(f["Location_Y"])
         except (KeyError, ValueError):
-            return _with(base, kind=Kind.UNSUPPORTED, raw_kind="location")
-        return _with(base, kind=Kind.LOCATION, location=(lat, lon))
+            return replace(base, kind=Kind.UNSUPPORTED, raw_kind="location")
+        return replace(base, kind=Kind.LOCATION, location=(lat, lon))
 
     def _event(self, base: Incoming, f: dict[str, str]) -> Incoming:
         event = f.get("Event", "")
@@ -91,11 +91,7 @@ class Inbound:
             key, task = f.get("EventKey", ""), f.get("TaskId", "")
             if task:
                 self._cards.pressed(task, base.chat_id, key, f.get("ResponseCode", ""))
-            return _with(base, kind=Kind.BUTTON, data=key)
+            return replace(base, kind=Kind.BUTTON, data=key)
         if event == "enter_agent":
-            return _with(base, kind=Kind.JOIN)
-        return _with(base, kind=Kind.UNSUPPORTED, raw_kind=f"event:{event}")
-
-
-def _with(base: Incoming, **fields: object) -> Incoming:
-    return replace(base, **fields)  # type: ignore[arg-type]
+            return replace(base, kind=Kind.JOIN)
+        return replace(base, kind=Kind.UNSUPPORTED, raw_kind=f"event:{event}")
