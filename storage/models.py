@@ -223,6 +223,7 @@ class SelfServiceAttempt(SQLModel, table=True):
     query: str
     article_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     outcome: str = Field(default="", max_length=20)
+    solved_article: str = Field(default="", max_length=120)  # the article that solved it
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
     at: datetime
 
@@ -269,6 +270,8 @@ class KbDraft(SQLModel, table=True):
     symptoms: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     body: str
     state: str = Field(default=DraftState.PENDING, max_length=20, index=True)
+    # approved as steps a reporter may follow alone; otherwise searchable for staff only
+    reporter_safe: bool = False
     created_at: datetime
     decided_at: datetime | None = None
     decided_by: int | None = Field(default=None, foreign_key="person.id")

@@ -283,7 +283,7 @@ class Routes:
         for old in self.legacy:
             m = old.legacy.fullmatch(action) if old.scope == scope and old.legacy else None
             if m is not None:
-                value = old.legacy_arg.format(m.group(1)) if m.groups() else ""
+                value = old.legacy_arg.format(*m.groups())
                 return (old, value) if old.accepts(value) else None
         return None
 

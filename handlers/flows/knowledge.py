@@ -31,9 +31,14 @@ SCOPE = "d"  # buttons on a draft: d:<draft id>:<action>
 
 class Action(StrEnum):
     SAVE = "draft"  # on the ticket the engineer just resolved
-    APPROVE = "ok"
+    APPROVE = "ok"  # searchable for staff; not offered to reporters
+    APPROVE_FOR_REPORTERS = "safe"  # … and offered to reporters as self-service steps
     REJECT = "no"
     EDIT = "edit"
+
+
+CASE_TAG = "case"  # every article made from a draft
+REPORTER_SAFE_TAG = "reporter-safe"  # … that a reporter may follow alone
 
 
 class State(StrEnum):
@@ -49,9 +54,17 @@ router.cancellable(State, "command.cancel_resolving")
 
 
 def to_article(draft: KbDraft) -> Article:
+    tags = (CASE_TAG, REPORTER_SAFE_TAG) if draft.reporter_safe else (CASE_TAG,)
     return Article(id=draft.article_id, title=draft.title, lang=draft.lang,
                    category=draft.category, devices=(), symptoms=tuple(draft.symptoms),
-                   tags=("case",), body=draft.body, path=None)
+                   tags=tags, body=draft.body, path=None)
+
+
+def for_reporters(article: Any) -> bool:
+    """Whether self-service may offer this article to a reporter: every shipped article, and
+    the case articles a manager approved as reporter-safe."""
+    tags = tuple(getattr(article, "tags", ()) or ())
+    return CASE_TAG not in tags or REPORTER_SAFE_TAG in tags
 
 
 async def offer(ctx: Ctx, ticket: Ticket) -> None:
@@ -115,7 +128,8 @@ async def _show(ctx: Ctx, draft: KbDraft) -> None:
     def d(action: Action) -> str:
         return tokens.encode(SCOPE, draft.id or 0, action)
 
-    rows = [[("button.approve", d(Action.APPROVE)), ("button.edit", d(Action.EDIT)),
+    rows = [[("button.approve_for_reporters", d(Action.APPROVE_FOR_REPORTERS))],
+            [("button.approve", d(Action.APPROVE)), ("button.edit", d(Action.EDIT)),
              ("button.reject", d(Action.REJECT))]]
     await ctx.reply("drafts.item", rows, title=draft.title, body=draft.body,
                     category=lazy(f"category.{draft.category}"))
@@ -142,6 +156,13 @@ async def approve(ctx: Ctx, draft_id: int, arg: str) -> None:
     await decide(ctx, await _pending(ctx, draft_id), approve=True)
 
 
+@router.record_button(SCOPE, Action.APPROVE_FOR_REPORTERS, roles=MANAGERS)
+async def approve_for_reporters(ctx: Ctx, draft_id: int, arg: str) -> None:
+    draft = await _pending(ctx, draft_id)
+    draft.reporter_safe = True
+    await decide(ctx, draft, approve=True)
+
+
 @router.record_button(SCOPE, Action.REJECT, roles=MANAGERS)
 async def reject(ctx: Ctx, draft_id: int, arg: str) -> None:
     await decide(ctx, await _pending(ctx, draft_id), approve=False)
@@ -154,7 +175,9 @@ async def decide(ctx: Ctx, draft: KbDraft, *, approve: bool) -> None:
     ctx.tx.add(draft)
     if approve and ctx.kb is not None:
         ctx.kb.add(to_article(draft))  # searchable at once
-    await ctx.reply("drafts.approved" if approve else "drafts.rejected", title=draft.title)
+    key = "drafts.rejected" if not approve else \
+        "drafts.approved_for_reporters" if draft.reporter_safe else "drafts.approved"
+    await ctx.reply(key, title=draft.title)
 
 
 @router.text(State.EDITING)

@@ -40,7 +40,7 @@ def run_a_fixed_job(url: str, tmp_path: Path) -> None:
         await resolve(engineer)
         await engineer.presses("保存为知识库草稿")
         await manager.says("/drafts")
-        await manager.presses("批准")
+        await manager.presses("批准（仅工程师参考）")
         await fl.stop()
 
     asyncio.run(scenario())

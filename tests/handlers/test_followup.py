@@ -159,14 +159,32 @@ async def test_a_draft_is_offered_approved_and_found_by_the_next_search(app, clo
 
     await manager.says("/drafts")
     assert "杀虫灯晚上不亮" in manager.last().text
-    await manager.presses("批准")
-    assert "现在就能被搜索到" in manager.last().text
+    await manager.presses("批准，报修人可自助")
+    assert "会推荐给报修人自助" in manager.last().text
 
     other = await cast.add("r2", "周八", "reporter", site="二号园区")
     await other.says("杀虫灯晚上不亮")
     assert other.heard("《杀虫灯晚上不亮》")
     async with app.db.transaction() as tx:
-        assert (await tx.scalars(select(KbDraft)))[0].state == "approved"
+        draft = (await tx.scalars(select(KbDraft)))[0]
+    assert (draft.state, draft.reporter_safe) == ("approved", True)
+
+
+async def test_a_draft_approved_for_staff_only_is_not_offered_to_reporters(
+    app, cast, reporter, engineer, manager
+):
+    await report_uncovered_fault(reporter)
+    await engineer.presses("接单")
+    await resolve(engineer)
+    await engineer.presses("保存为知识库草稿")
+    await manager.says("/drafts")
+    await manager.presses("批准（仅工程师参考）")
+    assert "不会推荐给报修人" in manager.last().text
+
+    other = await cast.add("r2", "周八", "reporter", site="二号园区")
+    await other.says("杀虫灯晚上不亮")
+    assert not other.heard("《杀虫灯晚上不亮》")
+    assert other.last().text == "影响范围有多大？"  # straight to the form
 
 
 async def test_approved_drafts_survive_a_restart(app, settings, clock, channel, reporter,
@@ -179,7 +197,7 @@ async def test_approved_drafts_survive_a_restart(app, settings, clock, channel, 
     await resolve(engineer)
     await engineer.presses("保存为知识库草稿")
     await manager.says("/drafts")
-    await manager.presses("批准")
+    await manager.presses("批准（仅工程师参考）")
 
     fresh = FakeKB()
     fl = await build(settings, clock=clock, channels={"fake": channel}, kb=fresh)

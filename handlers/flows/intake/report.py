@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from handlers.core import logctx, tokens
-from handlers.core.context import IDLE, Ctx, Rows
+from handlers.core.context import IDLE, Ctx
 from handlers.core.errors import StaleAction
 from handlers.core.router import Router
 from handlers.core.texts import Lazy, lazy
@@ -42,7 +42,8 @@ class State(StrEnum):
 
 
 class Action(StrEnum):
-    SOLVED = "kb_ok"
+    SOLVED = "solved"  # arg: which article (1–3; 0 = a button from before articles had one)
+    READ = "read"  # arg: which article
     REPORT = "kb_no"
     IMPACT = "impact"  # arg: an Impact
     SUBMIT = "submit"
@@ -77,9 +78,12 @@ def clip(ctx: Ctx, text: str) -> tuple[str, bool]:
     return (text[:limit], True) if len(text) > limit else (text, False)
 
 
-def feedback_rows(nonce: str) -> Rows:
-    return [[("button.kb_solved", tokens.dialogue(nonce, Action.SOLVED)),
-             ("button.kb_report", tokens.dialogue(nonce, Action.REPORT))]]
+def kb_buttons(nonce: str) -> selfservice.Buttons:
+    return selfservice.Buttons(
+        solved=lambda i: tokens.dialogue(nonce, Action.SOLVED, i),
+        read=lambda i: tokens.dialogue(nonce, Action.READ, i),
+        report=tokens.dialogue(nonce, Action.REPORT),
+    )
 
 
 @router.idle_text
@@ -118,7 +122,7 @@ async def start(ctx: Ctx, text: str) -> None:
     kept = ctx.data(Report)  # photos or a location sent before the words
     report = Report(n=secrets.token_hex(3), description=description, photos=kept.photos,
                     location=kept.location)
-    offered = await selfservice.offer(ctx, description, feedback_rows(report.n))
+    offered = await selfservice.offer(ctx, description, kb_buttons(report.n))
     if offered is not None:
         report.articles, report.attempt = offered.articles, offered.attempt
         report.category = offered.category
@@ -154,7 +158,8 @@ async def _ask_again(ctx: Ctx, report: Report) -> None:
         ctx.set_state(IDLE, Report(photos=report.photos, location=report.location))
         await idle(ctx, report.text)
     elif ctx.state == State.KB:
-        await ctx.reply("selfservice.ask_again", feedback_rows(report.n))
+        await ctx.reply("selfservice.ask_again",
+                        selfservice.rows(kb_buttons(report.n), len(report.articles)))
     elif ctx.state == State.IMPACT:
         await ask_impact(ctx, report)
     elif ctx.state == State.CONFIRM:
@@ -167,17 +172,36 @@ async def cancel(ctx: Ctx, arg: str) -> None:
     await ctx.reply("intake.cancelled")
 
 
-@router.dialogue_button(Action.SOLVED, State.KB)
+def _article(report: Report, arg: str) -> str:
+    """The article a button names (1-based), or "" for a button that named none."""
+    index = int(arg)
+    if index == 0:
+        return ""
+    if index > len(report.articles):
+        raise StaleAction("error.stale_report")
+    return report.articles[index - 1]
+
+
+@router.dialogue_button(Action.SOLVED, State.KB, arg="[0-3]", legacy="kb_ok", legacy_arg="0")
 async def solved(ctx: Ctx, arg: str) -> None:
-    await selfservice.record(ctx, ctx.data(Report).attempt, solved=True)
+    report = ctx.data(Report)
+    await selfservice.record(ctx, report.attempt, solved_by=_article(report, arg))
     ctx.set_state(IDLE)
     await ctx.reply("selfservice.glad")
+
+
+@router.dialogue_button(Action.READ, State.KB, arg="[1-3]")
+async def read(ctx: Ctx, arg: str) -> None:
+    report = ctx.data(Report)
+    await selfservice.read(ctx, _article(report, arg),
+                           solved=tokens.dialogue(report.n, Action.SOLVED, arg),
+                           report=tokens.dialogue(report.n, Action.REPORT))
 
 
 @router.dialogue_button(Action.REPORT, State.KB)
 async def not_solved(ctx: Ctx, arg: str) -> None:
     report = ctx.data(Report)
-    await selfservice.record(ctx, report.attempt, solved=False)
+    await selfservice.record(ctx, report.attempt, solved_by=None)
     await ask_impact(ctx, report)
 
 

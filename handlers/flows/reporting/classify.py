@@ -41,7 +41,8 @@ def of(h: queries.History, period: Period) -> Classification:
     causes = Counter((t.fault_type or "unclassified", " ".join(t.cause.split()).casefold())
                      for t in created if t.cause.strip())
     devices = Counter((t.site or "-", t.device.strip()) for t in created if t.device.strip())
-    used = Counter(a for att in h.attempts if att.outcome == "solved" for a in att.article_ids)
+    used = Counter(att.solved_article for att in h.attempts
+                   if att.outcome == "solved" and att.solved_article)
     missing = Counter(t.category for t in created if not t.kb_shown)
     return Classification(
         period=period, tickets=len(created),

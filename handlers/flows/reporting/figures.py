@@ -12,6 +12,9 @@ Definitions (the same in chat, on the command line and on the dashboard):
 - time to respond / resolve (mean and p90, nearest rank, in minutes): tickets created in the
   period that were responded / resolved;
 - self-service share: solved self-service attempts / (those + tickets created);
+- articles: per article, how often self-service showed it and how often it was the one
+  the reporter said solved the problem (attempts in the period; a "solved" from before
+  articles had their own buttons is in the share but credited to no article);
 - remote share: (tickets resolved in the period without an on-the-way / on-site step + solved
   self-service attempts) / (all tickets resolved in the period + solved self-service attempts);
 - recurrences, escalations by tier and SLA breaches: events in the period; complaints: those
@@ -62,6 +65,7 @@ class Figures:
     time_to_respond: Durations
     time_to_resolve: Durations
     self_service: Rate
+    articles: dict[str, list[int]]  # article id → [shown, solved], most shown first
     remote: Rate
     onsite: int
     recurrences: int
@@ -94,11 +98,19 @@ def of(h: queries.History, period: Period, now: datetime, targets: Targets) -> F
         time_to_resolve=Durations.of([t.resolved_at - t.created_at for t in created
                                       if t.resolved_at is not None]),
         self_service=Rate(solved, solved + len(created)),
+        articles=_articles(h),
         remote=Rate(len(resolved) - onsite + solved, len(resolved) + solved, targets.remote),
         onsite=onsite, complaints=h.complaints,
         **_events(h),
         weeks=weeks(h.tickets, period, now, targets),
     )
+
+
+def _articles(h: queries.History) -> dict[str, list[int]]:
+    shown = Counter(a for att in h.attempts for a in att.article_ids)
+    solved = Counter(att.solved_article for att in h.attempts
+                     if att.outcome == "solved" and att.solved_article)
+    return {a: [n, solved[a]] for a, n in shown.most_common()}
 
 
 def _satisfaction(resolved: list[Ticket], targets: Targets) -> dict[str, Any]:

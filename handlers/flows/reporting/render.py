@@ -17,6 +17,8 @@ from handlers.core.texts import Texts
 from handlers.flows.reporting.figures import Figures
 from handlers.flows.reporting.rates import Durations, Rate, plain
 
+MAX_ARTICLES = 10  # the most shown; the CSV and JSON list them all
+
 
 @dataclass(frozen=True)
 class Labels:
@@ -91,6 +93,8 @@ def rows(fig: Figures, lb: Labels) -> list[tuple[str, str]]:
     for key, section, counts in _breakdowns(fig):
         named = (f"{lb.name(section, k)} {n}" for k, n in counts.items())
         out.append((lb(key), ", ".join(named) or "-"))
+    listed = list(fig.articles.items())[:MAX_ARTICLES]
+    out.append((lb("by_article"), ", ".join(f"{a} {s}/{ok}" for a, (s, ok) in listed) or "-"))
     return out
 
 
