@@ -27,14 +27,39 @@ D = TypeVar("D")
 IDLE = "idle"  # the conversation state outside every dialogue
 
 
+class ArticleView(Protocol):
+    """What the desk reads of a knowledge-base article (kb.Article)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def body(self) -> str: ...
+
+    @property
+    def category(self) -> str: ...
+
+    @property
+    def tags(self) -> Sequence[str]: ...
+
+
+class HitView(Protocol):
+    @property
+    def article(self) -> ArticleView: ...
+
+
 class Searcher(Protocol):
     """The knowledge base as the desk uses it (kb.KnowledgeBase is the real one)."""
 
-    def search(self, query: str, limit: int = ..., lang: str | None = ...) -> Sequence[Any]: ...
+    def search(self, query: str, limit: int = ..., lang: str | None = ...) -> Sequence[HitView]:
+        ...
 
     def add(self, article: Any) -> None: ...
 
-    def get(self, article_id: str) -> Any: ...
+    def get(self, article_id: str) -> ArticleView | None: ...
 
 
 class FileKeeper(Protocol):
