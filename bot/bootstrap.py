@@ -1,35 +1,39 @@
-"""The one composition root: settings in, a running desk out. Tests call it with fakes."""
+"""The one composition root: settings in, a running desk out. Tests call it with fakes.
+
+`build` wires the whole process; the smaller builders (`make_database`, `make_texts`,
+`make_desk`, `load_kb`) are what the command line uses for one-off work, so a desk is put
+together the same way everywhere. The modules wired here (health, metrics, dashboard, web
+chat, the scheduled jobs) take only the pieces they use, never the `Frontline` object.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
-from datetime import time, timedelta
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from bot.channels import Adapter, Channel
-from bot.dashboard import attach_dashboard
+from bot.channels import Adapter, Channel, Receive
+from bot.dashboard import Dashboard, attach_dashboard
 from bot.delivery import DeliveryWorker, RetryPolicy
 from bot.files import FileStore
-from bot.health import add_health_routes
-from bot.metrics import attach_metrics
-from bot.report_cli import report_runner
+from bot.health import Health, add_health_routes
+from bot.metrics import attach_metrics, health_fields
 from bot.settings import Settings
 from handlers import flows
 from handlers.core.clock import Clock, SystemClock
-from handlers.core.config import DeskConfig
 from handlers.core.dispatch import Desk, TimerRunner
 from handlers.core.flood import FloodGuard
 from handlers.core.messages import Incoming
 from handlers.core.texts import Texts
-from handlers.flows import knowledge, manager
-from handlers.rules.sla import SlaPolicy
-from scheduler.cron import add_report_jobs
+from handlers.flows import knowledge
+from scheduler.jobs import Jobs, table
 from scheduler.sweep import Scheduler, Sweeper
 from storage import migrate
 from storage.engine import make_engine
@@ -47,6 +51,7 @@ class Frontline:
     delivery: DeliveryWorker
     sweeper: Sweeper
     scheduler: Scheduler
+    jobs: Jobs
     texts: Texts
     kb: Any
     files: FileStore
@@ -75,11 +80,8 @@ class Frontline:
         return len(self.kb)
 
     async def daily_digest(self) -> None:
-        from zoneinfo import ZoneInfo
-
-        day = self.clock.now().astimezone(ZoneInfo(self.settings.timezone)).date()
-        await self.desk.run_job(f"cron:digest:{day}", manager.daily_digest)
-        self.delivery.kick()
+        """Today's SLA digest now, as its scheduled run would send it (once a day)."""
+        await self.jobs.run("digest")
 
     async def start(self, *, schedule: bool = True) -> None:
         await migrate.upgrade(self.db.engine)
@@ -113,15 +115,20 @@ class Frontline:
         await self.db.dispose()
 
 
-def desk_config(settings: Settings) -> DeskConfig:
-    """The desk's plain values: every DeskConfig field is taken from the setting of that name."""
-    sla = (SlaPolicy.load(settings.sla_policy_file, settings.timezone)
-           if settings.sla_policy_file else SlaPolicy.default())
-    quiet_start, quiet_end = (time.fromisoformat(t) for t in settings.quiet_hours.split("-"))
-    shared = {f.name: getattr(settings, f.name) for f in fields(DeskConfig)
-              if hasattr(settings, f.name)}
-    return DeskConfig(**{**shared, "sla": sla, "quiet_start": quiet_start,
-                         "quiet_end": quiet_end})
+def make_database(settings: Settings) -> Database:
+    return Database(make_engine(settings.database_url))
+
+
+def make_texts(settings: Settings) -> Texts:
+    return Texts.load(settings.default_language, settings.timezone)
+
+
+def make_desk(settings: Settings, db: Database, clock: Clock, *, kb: Any = None,
+              files: FileStore | None = None, texts: Texts | None = None) -> Desk:
+    """The desk over `db`; the settings are its configuration (`ctx.config`) as they are."""
+    texts = texts if texts is not None else make_texts(settings)
+    flood = FloodGuard(settings.flood_rate_per_second, settings.flood_burst)
+    return Desk(db, clock, settings, texts, flows.routes(), kb, files, flood)
 
 
 def load_kb(settings: Settings) -> Any:
@@ -143,13 +150,11 @@ async def build(
 ) -> Frontline:
     """Wire everything from settings. `channels` adds extra (fake) channels for tests."""
     clock = clock or SystemClock()
-    config = desk_config(settings)
-    texts = Texts.load(settings.default_language, settings.timezone)
-    db = Database(make_engine(settings.database_url))
+    texts = make_texts(settings)
+    db = make_database(settings)
     kb = kb if kb is not None else await asyncio.to_thread(load_kb, settings)
     files = FileStore(settings.files_dir, settings.max_photo_bytes)
-    desk = Desk(db, clock, config, texts, flows.routes(), kb, files,
-                FloodGuard(settings.flood_rate_per_second, settings.flood_burst))
+    desk = make_desk(settings, db, clock, kb=kb, files=files, texts=texts)
     all_channels: dict[str, Channel] = dict(channels or {})
     policy = RetryPolicy(settings.outbox_max_attempts, settings.outbox_retry_base_seconds,
                          settings.outbox_retry_max_seconds)
@@ -158,42 +163,48 @@ async def build(
                               lease=lease)
     db.claimant = delivery.claimant()
     sweeper = Sweeper(db, clock, TimerRunner(desk), after=delivery.flush, lease=lease)
+    scheduler = Scheduler(sweeper, settings.sweep_interval_seconds)
+    scheduled = Jobs(desk, table(settings.timezone, settings.sla_digest_time,
+                                 settings.weekly_report_cron), after=delivery.kick)
+    scheduled.schedule(scheduler.apscheduler)
     app = web.Application(client_max_size=1024 * 1024)
     fl = Frontline(
         settings=settings, clock=clock, db=db, desk=desk, delivery=delivery, sweeper=sweeper,
-        scheduler=Scheduler(sweeper, settings.sweep_interval_seconds), texts=texts, kb=kb,
-        files=files, web_app=app,
+        scheduler=scheduler, jobs=scheduled, texts=texts, kb=kb, files=files, web_app=app,
         channels=all_channels,
     )
     for name in settings.channel_names():
-        adapter = _make_adapter(name, fl)
+        adapter = _make_adapter(name, settings, db=db, receive=fl.receive, files=files,
+                                texts=texts)
         adapter.attach(app)
         fl.adapters[name] = adapter
         all_channels[name] = adapter
-    add_health_routes(app, fl)
-    attach_dashboard(app, fl)
-    attach_metrics(app, fl)
-    if settings.weekly_report_cron:
-        add_report_jobs(fl.scheduler.apscheduler, report_runner(fl), settings.timezone,
-                        settings.weekly_report_cron)
-    if settings.sla_digest_time:
-        fl.scheduler.add_daily("sla_digest", settings.sla_digest_time, settings.timezone,
-                               fl.daily_digest)
+    add_health_routes(app, Health(
+        db, channels=lambda: {n: a.status() for n, a in fl.adapters.items()},
+        scheduler_running=lambda: scheduler.running,
+        extras=partial(health_fields, db, clock, sweeper),
+    ))
+    attach_dashboard(app, Dashboard(db, clock, texts, settings, settings.files_dir))
+    attach_metrics(app, db, clock, sweeper)
     return fl
 
 
-def _make_adapter(name: str, fl: Frontline) -> Adapter:
+def _make_adapter(name: str, settings: Settings, *, db: Database, receive: Receive,
+                  files: FileStore, texts: Texts) -> Adapter:
     if name == "web":
         from bot.webchat_wiring import make_webchat
 
-        return make_webchat(fl)
+        return make_webchat(
+            db, receive=receive, texts=texts, demo=settings.webchat_demo,
+            cookie_secret=settings.webchat_cookie_secret.get_secret_value(),
+            database_url=settings.database_url,
+        )
     if name == "telegram":
         from bot.telegram import TelegramAdapter
 
-        return TelegramAdapter.from_settings(fl.settings, receive=fl.receive, files=fl.files,
-                                             texts=fl.texts)
+        return TelegramAdapter.from_settings(settings, receive=receive, files=files, texts=texts)
     if name == "wecom":
         from bot.wecom import WeComAdapter
 
-        return WeComAdapter.from_settings(fl.settings, receive=fl.receive, files=fl.files)
+        return WeComAdapter.from_settings(settings, receive=receive, files=files)
     raise ValueError(f"unknown channel {name!r}: use web, telegram or wecom")

@@ -16,10 +16,9 @@ from typing import Any
 from aiohttp import web
 
 from bot import logs
-from bot.bootstrap import Frontline, build
-from bot.settings import Settings
+from bot.bootstrap import Frontline, build, load_kb, make_database, make_desk
+from bot.settings import Settings, SettingsError, from_args, load
 from storage import migrate, people, tickets
-from storage.engine import make_engine
 from storage.models import Role
 from storage.uow import Database
 
@@ -31,12 +30,13 @@ def _async(fn: Callable[[argparse.Namespace], Coroutine[Any, Any, int]]) -> Call
 
 
 def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
+    """The environment's settings with this command's flags on top (checked again)."""
     values = {k: v for k, v in overrides.items() if v is not None}
     for name in ("host", "port", "channel"):
         value = getattr(args, name, None)
         if value is not None:
             values["channels" if name == "channel" else name] = value
-    return Settings(**values)
+    return load(**values) if values else from_args(args)
 
 
 async def serve(fl: Frontline) -> None:
@@ -97,26 +97,27 @@ async def cmd_demo(args: argparse.Namespace) -> int:
 
 @_async
 async def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    engine = make_engine(Settings().database_url)
-    await migrate.upgrade(engine)
-    print(f"database at revision {await migrate.current(engine)}")
-    await engine.dispose()
+    db = _db(args)
+    await migrate.upgrade(db.engine)
+    print(f"database at revision {await migrate.current(db.engine)}")
+    await db.dispose()
     return 0
 
 
 def cmd_db_backup(args: argparse.Namespace) -> int:
-    return _backup_step("backup", Path(args.dest), f"backup written to {args.dest}")
+    return _backup_step(args, "backup", Path(args.dest), f"backup written to {args.dest}")
 
 
 def cmd_db_restore(args: argparse.Namespace) -> int:
-    return _backup_step("restore", Path(args.src), f"restored from {args.src}; start the bot")
+    return _backup_step(args, "restore", Path(args.src),
+                        f"restored from {args.src}; start the bot")
 
 
-def _backup_step(action: str, path: Path, done: str) -> int:
+def _backup_step(args: argparse.Namespace, action: str, path: Path, done: str) -> int:
     from storage import backup
 
     try:
-        getattr(backup, action)(Settings().database_url, path)
+        getattr(backup, action)(from_args(args).database_url, path)
     except (RuntimeError, ValueError, OSError) as exc:
         print(f"{action} failed: {exc}", file=sys.stderr)
         return 1
@@ -124,8 +125,8 @@ def _backup_step(action: str, path: Path, done: str) -> int:
     return 0
 
 
-def _db() -> Database:
-    return Database(make_engine(Settings().database_url))
+def _db(args: argparse.Namespace) -> Database:
+    return make_database(from_args(args))
 
 
 @_async
@@ -134,7 +135,7 @@ async def cmd_people_add(args: argparse.Namespace) -> int:
 
     ids = {ch: v for ch, v in (("telegram", args.telegram), ("wecom", args.wecom),
                                ("web", args.web)) if v}
-    db = _db()
+    db = _db(args)
     await migrate.upgrade(db.engine)
     async with db.transaction() as tx:
         person = await people.add_person(
@@ -149,7 +150,7 @@ async def cmd_people_add(args: argparse.Namespace) -> int:
 
 @_async
 async def cmd_people_list(args: argparse.Namespace) -> int:
-    db = _db()
+    db = _db(args)
     async with db.transaction() as tx:
         everyone = await people.people(tx)
         rows = [(p, await people.identities_of(tx, p.id or 0)) for p in everyone]
@@ -163,7 +164,7 @@ async def cmd_people_list(args: argparse.Namespace) -> int:
 
 @_async
 async def cmd_tickets_list(args: argparse.Namespace) -> int:
-    db = _db()
+    db = _db(args)
     async with db.transaction() as tx:
         rows = await tickets.listing(tx, status=args.status, limit=args.limit)
     for t in rows:
@@ -176,10 +177,10 @@ async def cmd_tickets_list(args: argparse.Namespace) -> int:
 @_async
 async def cmd_tickets_show(args: argparse.Namespace) -> int:
     ticket_id = tickets.parse_number(args.number)
-    db = _db()
+    db = _db(args)
     async with db.transaction() as tx:
         t = await tickets.get(tx, ticket_id) if ticket_id else None
-        events = await tickets.events(tx, ticket_id) if t else []
+        events = await tickets.events(tx, ticket_id) if t and ticket_id else []
         names = {p.id: p.name for p in await people.people(tx)}
     await db.dispose()
     if t is None:
@@ -192,18 +193,12 @@ async def cmd_tickets_show(args: argparse.Namespace) -> int:
 @_async
 async def cmd_tickets_report(args: argparse.Namespace) -> int:
     """Print the fault report (故障处理报告) of one ticket, in Markdown."""
-    from bot.bootstrap import desk_config
-    from handlers import flows
     from handlers.core.clock import SystemClock
-    from handlers.core.dispatch import Desk
-    from handlers.core.texts import Texts
     from handlers.flows.records import fault_report
 
-    settings = Settings()
     ticket_id = tickets.parse_number(args.number)
-    db = _db()
-    desk = Desk(db, SystemClock(), desk_config(settings),
-                Texts.load(settings.default_language, settings.timezone), flows.routes())
+    db = _db(args)
+    desk = make_desk(from_args(args), db, SystemClock())
     out: list[str] = []
 
     async def job(ctx: Any) -> None:
@@ -224,15 +219,17 @@ async def cmd_tickets_report(args: argparse.Namespace) -> int:
 async def cmd_kb_export(args: argparse.Namespace) -> int:
     """Write approved knowledge-base drafts as article files (the KB's own format)."""
     from sqlalchemy import select
+    from sqlmodel import col
 
     from handlers.flows.knowledge import to_article
     from storage.models import DraftState, KbDraft
 
     folder = Path(args.dir)
     folder.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 (a CLI, nothing else runs)
-    db = _db()
+    db = _db(args)
     async with db.transaction() as tx:
-        drafts = await tx.scalars(select(KbDraft).where(KbDraft.state == DraftState.APPROVED))
+        drafts = await tx.scalars(
+            select(KbDraft).where(col(KbDraft.state) == DraftState.APPROVED))
     await db.dispose()
     for draft in drafts:
         article = to_article(draft)
@@ -243,7 +240,7 @@ async def cmd_kb_export(args: argparse.Namespace) -> int:
 
 def cmd_kb_reload(args: argparse.Namespace) -> int:
     """Ask the running bot (its pid file) to re-read the knowledge base: SIGHUP."""
-    pid_file = Path(Settings().pid_file)
+    pid_file = Path(from_args(args).pid_file)
     try:
         pid = int(pid_file.read_text().strip())
         os.kill(pid, signal.SIGHUP)
@@ -261,11 +258,10 @@ async def cmd_kb_stats(args: argparse.Namespace) -> int:
 
     from sqlalchemy import select
 
-    from bot.bootstrap import load_kb
     from storage.models import SelfServiceAttempt
 
-    kb = await asyncio.to_thread(load_kb, Settings())
-    db = _db()
+    kb = await asyncio.to_thread(load_kb, from_args(args))
+    db = _db(args)
     async with db.transaction() as tx:
         attempts = await tx.scalars(select(SelfServiceAttempt))
     await db.dispose()
@@ -393,10 +389,18 @@ def _kb_commands(sub: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings = Settings()
-    logs.configure(settings.log_format, settings.log_level)
+    """Run one command. Settings that cannot be used stop it before anything starts: one
+    line per problem on stderr (`FRONTLINE_TELEGRAM_MODE: 'pigeon' is not one of polling,
+    webhook`) and exit code 2, like a wrong command-line flag."""
     args = parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        args.settings = settings = load()
+        logs.configure(settings.log_format, settings.log_level)
+        return int(args.func(args) or 0)
+    except SettingsError as exc:  # also from a command's own flags (`run --channel fax`)
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

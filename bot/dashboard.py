@@ -18,19 +18,18 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from string import Template
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from handlers.core.clock import Clock
+from handlers.core.config import DeskConfig
+from handlers.core.texts import Texts
 from handlers.flows.manager import next_deadline
 from handlers.flows.reporting import charts, figures, period, queries, render
 from handlers.flows.reporting.rates import Targets
 from storage import tickets
 from storage.models import Ticket
-from storage.uow import Tx
-
-if TYPE_CHECKING:
-    from bot.bootstrap import Frontline
+from storage.uow import Database, Tx
 
 COOKIE = "fl_dashboard"
 TOKENS_FILE = "dashboard_tokens"
@@ -66,9 +65,8 @@ def check_token(files_dir: Path, token: str, now: datetime) -> bool:
     return ok
 
 
-def attach_dashboard(app: web.Application, fl: Frontline) -> None:
+def attach_dashboard(app: web.Application, dash: Dashboard) -> None:
     """Add /dashboard, /dashboard/login, /dashboard/chart/<name>.png and its static files."""
-    dash = Dashboard(fl)
     app.router.add_get("/dashboard", dash.page)
     app.router.add_get("/dashboard/login", dash.login)
     app.router.add_get("/dashboard/chart/{name}.png", dash.chart)
@@ -76,13 +74,16 @@ def attach_dashboard(app: web.Application, fl: Frontline) -> None:
 
 
 class Dashboard:
-    def __init__(self, fl: Frontline) -> None:
-        self.fl = fl
-        self.lb = render.Labels(fl.texts, fl.texts.default, fl.settings.company_name)
+    """The pages; `config` gives the company name, the site's zone and the targets."""
+
+    def __init__(self, db: Database, clock: Clock, texts: Texts, config: DeskConfig,
+                 files_dir: Path) -> None:
+        self.db, self.clock, self.texts, self.config = db, clock, texts, config
+        self.files_dir = files_dir
+        self.lb = render.Labels(texts, texts.default, config.company_name)
 
     async def _valid(self, token: str) -> bool:
-        return await asyncio.to_thread(
-            check_token, self.fl.settings.files_dir, token, self.fl.clock.now())
+        return await asyncio.to_thread(check_token, self.files_dir, token, self.clock.now())
 
     async def _refusal(self, request: web.Request) -> web.Response | None:
         token = request.cookies.get(COOKIE, "")
@@ -111,8 +112,8 @@ class Dashboard:
     async def page(self, request: web.Request) -> web.Response:
         if (refused := await self._refusal(request)) is not None:
             return refused
-        now = self.fl.clock.now()
-        async with self.fl.db.transaction() as tx:
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
             fig = await self._figures(tx, now)
             open_rows = await tickets.open_tickets(tx)
             names = await queries.names(tx)
@@ -122,8 +123,8 @@ class Dashboard:
                             headers={"Cache-Control": "no-store"})
 
     async def _figures(self, tx: Tx, now: datetime) -> figures.Figures:
-        span = period.month_to_date(now, self.fl.settings.timezone)
-        return await figures.compute(tx, span, now, Targets.of(self.fl.settings))
+        span = period.month_to_date(now, self.config.timezone)
+        return await figures.compute(tx, span, now, Targets.of(self.config))
 
     def _fields(self, fig: figures.Figures, rows: list[Ticket], names: dict[int, str],
                 now: datetime) -> dict[str, str]:
@@ -133,7 +134,7 @@ class Dashboard:
         load = Counter(names.get(t.assignee_id or 0, lb("unassigned")) for t in rows)
         return {
             "lang": e(lb.lang), "title": e(lb("dash_title")), "now": now.isoformat(),
-            "company": e(self.fl.settings.company_name), "overdue": e(lb("dash_overdue")),
+            "company": e(self.config.company_name), "overdue": e(lb("dash_overdue")),
             "h_open": e(f"{lb('dash_open')} ({len(rows)})"),
             "h_breaches": e(f"{lb('dash_breaches')} ({len(breached)})"),
             "h_load": e(lb("dash_load")), "h_figures": e(f"{lb('dash_figures')} "
@@ -165,7 +166,7 @@ class Dashboard:
         cells = [tickets.number(t.id or 0), lb.name("priority", t.priority),
                  lb.name("status", t.status), t.site or "-",
                  names.get(t.assignee_id or 0, lb("unassigned")), clock,
-                 self.fl.texts.time(lb.lang, due)]
+                 self.texts.time(lb.lang, due)]
         tds = "".join(f"<td>{e(c)}</td>" for c in cells)
         late = " overdue" if due <= now else ""
         return (f'<tr class="ticket{late}">{tds}'
@@ -177,8 +178,8 @@ class Dashboard:
         name = request.match_info["name"]
         if name not in charts.NAMES:
             raise web.HTTPNotFound()
-        now = self.fl.clock.now()
-        async with self.fl.db.transaction() as tx:
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
             fig = await self._figures(tx, now)
         data = await charts.png_async(fig, self.lb, name)
         return web.Response(body=data, content_type="image/png")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from handlers.core.clock import Clock
 from storage import people
@@ -40,7 +41,8 @@ async def seed(db: Database, clock: Clock) -> int:
         for p in CAST:
             exists = await tx.scalars(
                 select(ChatIdentity).where(
-                    ChatIdentity.channel == "web", ChatIdentity.external_user_id == p.web_id
+                    col(ChatIdentity.channel) == "web",
+                    col(ChatIdentity.external_user_id) == p.web_id,
                 )
             )
             if exists:

@@ -23,7 +23,7 @@ import logging
 import math
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -32,12 +32,11 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from handlers.core.clock import Clock
+from scheduler.sweep import Sweeper
 from storage import outbox
 from storage.models import Outbox, SeenUpdate, Ticket, TicketEvent, Timer, TimerState
-from storage.uow import Tx
-
-if TYPE_CHECKING:
-    from bot.bootstrap import Frontline
+from storage.uow import Database, Tx
 
 log = logging.getLogger(__name__)
 
@@ -102,14 +101,14 @@ def _age(now: datetime, then: datetime | None) -> float:
     return max(0.0, (now - then).total_seconds()) if then is not None else 0.0
 
 
-async def collect(fl: Frontline) -> list[Metric]:
-    now = fl.clock.now()
-    last = fl.sweeper.last_run
+async def collect(db: Database, clock: Clock, sweeper: Sweeper) -> list[Metric]:
+    now = clock.now()
+    last = sweeper.last_run
     sweep_age = (now - last).total_seconds() if last is not None else math.nan
     out: list[Metric] = [GaugeMetricFamily("frontline_sweep_age_seconds",
                                            "Since the last timer sweep", value=sweep_age)]
     try:
-        async with fl.db.transaction() as tx:
+        async with db.transaction() as tx:
             out += await database_metrics(tx, now)
         up = 1.0
     except Exception as exc:  # the scrape still answers: database_up says what is wrong
@@ -119,7 +118,8 @@ async def collect(fl: Frontline) -> list[Metric]:
     return out
 
 
-def attach_metrics(app: web.Application, fl: Frontline) -> CollectorRegistry:
+def attach_metrics(app: web.Application, db: Database, clock: Clock,
+                   sweeper: Sweeper) -> CollectorRegistry:
     """Add GET /metrics backed by a registry of this app's own; returns the registry."""
     registry = CollectorRegistry(auto_describe=False)
     snapshot = Snapshot()
@@ -128,7 +128,7 @@ def attach_metrics(app: web.Application, fl: Frontline) -> CollectorRegistry:
 
     async def metrics(_request: web.Request) -> web.Response:
         async with lock:
-            snapshot.metrics = await collect(fl)
+            snapshot.metrics = await collect(db, clock, sweeper)
             body = generate_latest(registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
@@ -136,14 +136,14 @@ def attach_metrics(app: web.Application, fl: Frontline) -> CollectorRegistry:
     return registry
 
 
-async def health_fields(fl: Frontline) -> dict[str, Any]:
-    """Extra /healthz fields: timer lag and the last sweep (call from bot/health.py)."""
-    now = fl.clock.now()
+async def health_fields(db: Database, clock: Clock, sweeper: Sweeper) -> dict[str, Any]:
+    """Extra /healthz fields: timer lag and the last sweep (bot/health.py `Health.extras`)."""
+    now = clock.now()
     fields: dict[str, Any] = {
-        "last_sweep": fl.sweeper.last_run.isoformat() if fl.sweeper.last_run else None,
+        "last_sweep": sweeper.last_run.isoformat() if sweeper.last_run else None,
     }
     try:
-        async with fl.db.transaction() as tx:
+        async with db.transaction() as tx:
             overdue = await tx.scalar(select(func.min(col(Timer.due_at))).where(
                 col(Timer.state) == str(TimerState.PENDING), col(Timer.due_at) <= now))
         fields["timer_lag_seconds"] = round(_age(now, overdue), 1)

@@ -1,10 +1,11 @@
-"""`frontline report` and `frontline dashboard token`, plus the runner for scheduled reports.
+"""`frontline report` and `frontline dashboard token`.
 
     frontline report --period 2026-Q3 [--format table|markdown|csv|json] [--charts DIR]
     frontline report --from 2026-11-01 --to 2026-11-30 --format markdown --charts out/
     frontline dashboard token [--days 30]
 
-Periods are whole days in the site's time zone (FRONTLINE_TIMEZONE).
+Periods are whole days in the site's time zone (FRONTLINE_TIMEZONE). The scheduled weekly and
+quarterly pushes are in scheduler/jobs.py.
 """
 
 from __future__ import annotations
@@ -12,23 +13,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.settings import Settings
+from bot import bootstrap
+from bot.settings import Settings, from_args
 from handlers.core.clock import Clock, SystemClock
-from handlers.core.texts import Texts
-from handlers.flows.reporting import charts, chat, figures, period, render
+from handlers.flows.reporting import charts, figures, period, render
 from handlers.flows.reporting.rates import Targets
-from storage.engine import make_engine
-from storage.uow import Database
-
-if TYPE_CHECKING:
-    from bot.bootstrap import Frontline
 
 FORMATS = ("table", "markdown", "csv", "json")
-JOBS = {"weekly": chat.weekly_summary, "quarterly": chat.quarterly_classification}
 
 
 def add_commands(sub: Any) -> None:
@@ -63,13 +57,13 @@ async def report_text(
     """The report in the chosen format; charts written first so Markdown can link them."""
     span = chosen_period(args, settings.timezone)
     now = (clock or SystemClock()).now()
-    db = Database(make_engine(settings.database_url))
+    db = bootstrap.make_database(settings)
     try:
         async with db.transaction() as tx:
             fig = await figures.compute(tx, span, now, Targets.of(settings))
     finally:
         await db.dispose()
-    texts = Texts.load(settings.default_language, settings.timezone)
+    texts = bootstrap.make_texts(settings)
     lb = render.Labels(texts, args.lang or settings.default_language, settings.company_name)
     links: dict[str, str] = {}
     if args.charts:
@@ -85,7 +79,7 @@ async def report_text(
 
 async def cmd_report(args: argparse.Namespace) -> int:
     try:
-        text = await report_text(Settings(), args)
+        text = await report_text(from_args(args), args)
     except period.PeriodError as exc:
         print(f"frontline report: {exc}", file=sys.stderr)
         return 2
@@ -96,21 +90,10 @@ async def cmd_report(args: argparse.Namespace) -> int:
 def cmd_dashboard_token(args: argparse.Namespace) -> int:
     from bot.dashboard import issue_token
 
-    settings = Settings()
+    settings = from_args(args)
     token = issue_token(settings.files_dir, SystemClock().now(), args.days)
     base = f"http://{settings.host}:{settings.port}"
     print(f"{base}/dashboard/login?token={token}")
     print(f"valid for {args.days:g} days; delete {settings.files_dir}/dashboard_tokens "
           "to revoke every token", file=sys.stderr)
     return 0
-
-
-def report_runner(fl: Frontline) -> Callable[[str], Awaitable[None]]:
-    """What the cron jobs call: run 'weekly' or 'quarterly' once per site-time day."""
-
-    async def run(name: str) -> None:
-        day = period.local_day(fl.clock.now(), fl.settings.timezone)
-        await fl.desk.run_job(f"cron:report:{name}:{day}", JOBS[name])
-        fl.delivery.kick()
-
-    return run

@@ -1,30 +1,50 @@
 """Configuration, read once from the environment (FRONTLINE_* variables and a .env file).
 
-Platform secrets keep the names the platforms document (TELEGRAM_BOT_TOKEN, WECOM_SECRET …).
-Nothing below bot/ reads the environment: bootstrap turns these settings into plain values.
+The desk's own settings (names shown in messages, time zone, SLA policy, follow-up and
+complaint clocks, retention, targets) are declared once, with their defaults and checks, in
+`handlers.core.config.DeskConfig`; `Settings` inherits them and adds what only the process
+needs (storage, web app, channels, schedules, platform credentials). Platform secrets keep the
+names the platforms document (TELEGRAM_BOT_TOKEN, WECOM_SECRET …). Nothing below bot/ reads
+the environment: bootstrap hands this object (a DeskConfig) to the desk.
+
+A value that cannot be used fails at start-up: `load()` raises `SettingsError`, one line per
+problem naming the variable and what it may be (`FRONTLINE_TELEGRAM_MODE: 'pigeon' is not one
+of polling, webhook`).
 """
 
 from __future__ import annotations
 
+import argparse
+import re
 from pathlib import Path
+from typing import Any, Literal, get_args
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from handlers.core.config import DeskConfig
+from scheduler.cron import parse_daily, parse_weekly
+
+CHANNELS = ("web", "telegram", "wecom")
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
+PREFIX = "FRONTLINE_"
 
 
 def _env(name: str) -> AliasChoices:
     """Accept both FRONTLINE_<NAME> and the platform's own bare name."""
-    return AliasChoices(f"FRONTLINE_{name}", name)
+    return AliasChoices(f"{PREFIX}{name}", name)
 
 
-class Settings(BaseSettings):
+class Settings(DeskConfig, BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="FRONTLINE_", env_file=".env", extra="ignore", populate_by_name=True
+        env_prefix=PREFIX, env_file=".env", extra="ignore", populate_by_name=True
     )
 
     # operations
-    log_format: str = "text"  # text | json
-    log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    log_level: LogLevel = "INFO"  # any case
 
     # storage
     database_url: str = "sqlite+aiosqlite:///./frontline.db"
@@ -32,50 +52,27 @@ class Settings(BaseSettings):
 
     # web app (web chat, webhooks, health)
     host: str = "127.0.0.1"
-    port: int = 8080
+    port: int = Field(8080, ge=0, le=65535)
     channels: str = "web"  # comma-separated: web, telegram, wecom
     pid_file: str = "frontline.pid"  # written by `run`/`demo`; `frontline kb reload` signals it
     webchat_demo: bool = False  # the person switcher: only for demos, anyone can be anyone
     webchat_cookie_secret: SecretStr = SecretStr("")
 
-    # the deployment's names, shown in messages (the service plan's placeholders)
-    company_name: str = "荔枝智慧果园"
-    project_name: str = "智慧果园运维服务"
-    service_manager: str = "服务经理"
-    support_hotline: str = "400-000-0000"
-    timezone: str = "Asia/Shanghai"
-    default_language: str = "zh"
-
     # knowledge base
     kb_dirs: str = ""  # extra article folders, comma-separated; the shipped KB is always loaded
 
-    # SLA and timings (seconds unless named otherwise)
-    sla_policy_file: Path | None = None
-    sla_digest_time: str = "08:00"  # daily SLA digest to the managers, site time; "" = off
-    weekly_report_cron: str = "mon 08:00"  # weekly summary to the managers; "" = off
-    # the service plan's targets, as reports judge them
-    target_timeliness: float = 0.98
-    target_resolution: float = 0.95
-    target_satisfaction: float = 0.90
-    target_remote: float = 0.80
+    # scheduled jobs (scheduler/jobs.py), site time
+    sla_digest_time: str = "08:00"  # daily SLA digest to the managers; "" = off
+    weekly_report_cron: str = "mon 08:00"  # weekly summary (quarterly at that time); "" = off
 
-    # after the fix, complaints, records (the service plan's promises)
-    confirm_auto_hours: float = 48
-    followup_delay_hours: float = 24
-    followup_reminder_hours: float = 4
-    quiet_hours: str = "21:00-08:00"  # site time; follow-ups due then wait for the morning
-    complaint_ack_hours: float = 24
-    complaint_resolve_working_days: int = 7
-    attachment_retention_days: int = 30
-    record_retention_days: int = 5 * 365
-    max_message_chars: int = 2000
-    flood_rate_per_second: float = 1.0  # per person, after a burst of flood_burst messages
-    flood_burst: int = 20
-    sweep_interval_seconds: float = 2.0  # worst-case timer lag = this + one sweep
-    claim_lease_seconds: float = 120  # a replica that died mid-work is taken over after this
-    outbox_max_attempts: int = 8
-    outbox_retry_base_seconds: float = 2.0
-    outbox_retry_max_seconds: float = 600.0
+    # the desk's pace (seconds unless named otherwise)
+    flood_rate_per_second: float = Field(1.0, gt=0)  # per person, after a burst of flood_burst
+    flood_burst: int = Field(20, ge=1)
+    sweep_interval_seconds: float = Field(2.0, gt=0)  # worst-case timer lag = this + one sweep
+    claim_lease_seconds: float = Field(120, gt=0)  # a replica that died mid-work: taken over
+    outbox_max_attempts: int = Field(8, ge=1)
+    outbox_retry_base_seconds: float = Field(2.0, gt=0)
+    outbox_retry_max_seconds: float = Field(600.0, gt=0)
 
     # Telegram
     telegram_bot_token: SecretStr = Field(
@@ -84,21 +81,21 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = Field(
         "https://api.telegram.org", validation_alias=_env("TELEGRAM_API_BASE_URL")
     )
-    telegram_mode: str = "polling"  # polling | webhook
+    telegram_mode: Literal["polling", "webhook"] = "polling"
     telegram_webhook_path: str = "/telegram/webhook"
     telegram_webhook_url: str = ""  # public URL Telegram calls (webhook mode)
     telegram_webhook_secret: SecretStr = Field(
         SecretStr(""), validation_alias=_env("TELEGRAM_WEBHOOK_SECRET")
     )
-    max_photo_bytes: int = 10 * 1024 * 1024
+    max_photo_bytes: int = Field(10 * 1024 * 1024, ge=1)
     # Telegram's own limit is about 30 messages/s per bot; a self-hosted Bot API server may
     # allow more (PTB also keeps its 20-per-minute limit for group chats)
-    telegram_max_rate: float = 30
+    telegram_max_rate: float = Field(30, gt=0)
     # seconds one Bot API call may take (connect, send the request, wait for the answer);
     # a call that takes longer fails as TimedOut and the outbox retries it with back-off
-    telegram_connect_timeout: float = 10
-    telegram_write_timeout: float = 10
-    telegram_read_timeout: float = 10
+    telegram_connect_timeout: float = Field(10, gt=0)
+    telegram_write_timeout: float = Field(10, gt=0)
+    telegram_read_timeout: float = Field(10, gt=0)
 
     # WeCom (企业微信) self-built application
     wecom_corp_id: str = Field("", validation_alias=_env("WECOM_CORP_ID"))
@@ -110,7 +107,113 @@ class Settings(BaseSettings):
         "https://qyapi.weixin.qq.com", validation_alias=_env("WECOM_API_BASE_URL")
     )
     wecom_callback_path: str = "/wecom/callback"
-    wecom_timestamp_window_seconds: int = 300
+    wecom_timestamp_window_seconds: int = Field(300, ge=1)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().upper() in LOG_LEVELS:
+            return value.strip().upper()  # 'debug' will do; a wrong one is shown as written
+        return value
+
+    @field_validator("channels")
+    @classmethod
+    def _known_channels(cls, value: str) -> str:
+        unknown = [c for c in _names(value) if c not in CHANNELS]
+        if unknown:
+            raise ValueError(f"{', '.join(map(repr, unknown))} is not one of "
+                             f"{', '.join(CHANNELS)} (comma-separated)")
+        return value
+
+    @field_validator("sla_digest_time")
+    @classmethod
+    def _daily_time(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            try:
+                parse_daily(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not HH:MM (or empty: off)") from None
+        return value
+
+    @field_validator("weekly_report_cron")
+    @classmethod
+    def _weekly_time(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            try:
+                parse_weekly(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not days and HH:MM, e.g. 'mon 08:00' or "
+                                 "'mon,thu 08:30' (or empty: off)") from None
+        return value
 
     def channel_names(self) -> list[str]:
-        return [c.strip() for c in self.channels.split(",") if c.strip()]
+        return _names(self.channels)
+
+
+def _names(channels: str) -> list[str]:
+    return [c.strip() for c in channels.split(",") if c.strip()]
+
+
+class SettingsError(Exception):
+    """Settings that cannot be used; `problems` holds one line per bad variable."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def load(**overrides: Any) -> Settings:
+    """Settings from the environment (and `overrides`, e.g. command-line flags), checked."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError([problem(err) for err in exc.errors()]) from None
+
+
+def problem(err: ErrorDetails) -> str:
+    """One validation error as `FRONTLINE_<NAME>: <what is wrong, what would do>`."""
+    name = variable(err["loc"])
+    value, ctx = err.get("input"), err.get("ctx") or {}
+    shown = "(hidden)" if _secret(name) else repr(value)
+    kind = err["type"]
+    if kind == "value_error":
+        return f"{name}: {err['msg'].removeprefix('Value error, ')}"
+    if kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        return f"{name}: {shown} is not one of {', '.join(choices)}"
+    bounds = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=",
+              "less_than": "<"}
+    for bound, sign in bounds.items():
+        if kind == bound:
+            limit = next(iter(ctx.values()), "")
+            shown_limit = f"{limit:g}" if isinstance(limit, float) else str(limit)
+            return f"{name}: {shown} is not a number {sign} {shown_limit}"
+    words = {"int_parsing": "a whole number", "float_parsing": "a number",
+             "bool_parsing": "true or false"}
+    if kind in words:
+        return f"{name}: {shown} is not {words[kind]}"
+    return f"{name}: {shown}: {err['msg']}"
+
+
+def variable(loc: tuple[int | str, ...]) -> str:
+    """The environment variable a validation error is about."""
+    key = str(loc[0]) if loc else "?"
+    field = Settings.model_fields.get(key)
+    if field is None:
+        return key  # already a variable's name (a platform alias)
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
+        return alias.choices[0]
+    return f"{PREFIX}{key.upper()}"
+
+
+def _secret(name: str) -> bool:
+    return any(word in name for word in ("SECRET", "TOKEN", "AES_KEY"))
+
+
+def from_args(args: argparse.Namespace) -> Settings:
+    """The settings `frontline` loaded for this command (bot/cli.py `main`), else fresh ones."""
+    settings = getattr(args, "settings", None)
+    return settings if isinstance(settings, Settings) else load()

@@ -3,53 +3,57 @@
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlmodel import col
 
+from bot.channels import Receive
 from bot.webchat import Fanout, WebChat, WebUser
 from handlers.core.messages import Outgoing
+from handlers.core.texts import Texts
 from storage import outbox
 from storage.models import ChatIdentity, Person
-
-if TYPE_CHECKING:
-    from bot.bootstrap import Frontline
+from storage.uow import Database
 
 CHANNEL = "web"
 
 
-def make_webchat(fl: Frontline) -> WebChat:
+def make_webchat(db: Database, *, receive: Receive, texts: Texts, demo: bool,
+                 cookie_secret: str, database_url: str) -> WebChat:
+    """The web chat adapter over this database; an empty `cookie_secret` gets a random one
+    (fine for one process; several replicas must share one)."""
+
     async def history(chat_id: str) -> list[Outgoing]:
-        async with fl.db.transaction() as tx:
+        async with db.transaction() as tx:
             rows = await outbox.history(tx, CHANNEL, chat_id)
         return apply_edits([Outgoing.from_json(r.payload) for r in rows])
 
     async def directory() -> list[WebUser]:
-        async with fl.db.transaction() as tx:
+        async with db.transaction() as tx:
             stmt = (
                 select(ChatIdentity, Person)
-                .join(Person, Person.id == ChatIdentity.person_id)
-                .where(ChatIdentity.channel == CHANNEL)
-                .order_by(Person.id)
+                .join(Person, col(Person.id) == col(ChatIdentity.person_id))
+                .where(col(ChatIdentity.channel) == CHANNEL)
+                .order_by(col(Person.id))
             )
             rows = (await tx.execute(stmt)).all()
         return [WebUser(i.external_user_id, p.name, p.role, p.site) for i, p in rows]
 
-    secret = fl.settings.webchat_cookie_secret.get_secret_value() or secrets.token_hex(32)
     return WebChat(
-        receive=fl.receive, history=history, directory=directory,
-        texts=lambda lang: fl.texts.section(lang, "webchat"),
-        demo=fl.settings.webchat_demo, cookie_secret=secret, fanout=make_fanout(fl),
+        receive=receive, history=history, directory=directory,
+        texts=lambda lang: texts.section(lang, "webchat"),
+        demo=demo, cookie_secret=cookie_secret or secrets.token_hex(32),
+        fanout=make_fanout(db, database_url),
     )
 
 
-def make_fanout(fl: Frontline) -> Fanout | None:
+def make_fanout(db: Database, database_url: str) -> Fanout | None:
     """PostgreSQL (maybe several replicas): LISTEN/NOTIFY. SQLite is one process: none."""
-    if fl.db.engine.dialect.name != "postgresql":
+    if db.engine.dialect.name != "postgresql":
         return None
     from bot.webchat_fanout import PgFanout, asyncpg_dsn
 
-    return PgFanout(asyncpg_dsn(fl.settings.database_url), fl.db)
+    return PgFanout(asyncpg_dsn(database_url), db)
 
 
 def apply_edits(messages: list[Outgoing]) -> list[Outgoing]:

@@ -55,7 +55,7 @@ class Sweeper:
 
 
 class RunningJobs:
-    """How many scheduler jobs (the sweep, daily digests) are running, from APScheduler's own
+    """How many scheduler jobs (the sweep, digests, reports) are running, from APScheduler's own
     events. Stopping APScheduler cancels a running coroutine job wherever it is — a sweep
     between claiming outbox rows or timers and recording them leaves them claimed until the
     lease runs out (sent or fired late, after the next start) — so shutdown pauses the
@@ -88,7 +88,8 @@ class RunningJobs:
 
 
 class Scheduler:
-    """APScheduler set-up: one interval job that runs the sweep."""
+    """APScheduler set-up: one interval job that runs the sweep; the cron jobs are added from
+    scheduler/jobs.py (`Jobs.schedule(scheduler.apscheduler)`)."""
 
     def __init__(self, sweeper: Sweeper, interval_seconds: float) -> None:
         self.sweeper = sweeper
@@ -104,14 +105,6 @@ class Scheduler:
             await self.sweeper.run_once()
         except Exception:  # database down: report on /healthz, try again next tick
             log.exception("sweep failed")
-
-    def add_daily(self, name: str, at: str, tz: str, job: Callable[[], Awaitable[object]]) -> None:
-        """A cron job at HH:MM site time; a run missed while down is coalesced, not dropped."""
-        hour, minute = (int(x) for x in at.split(":"))
-        self._scheduler.add_job(
-            job, "cron", hour=hour, minute=minute, timezone=tz, id=name,
-            coalesce=True, misfire_grace_time=6 * 3600, max_instances=1,
-        )
 
     @property
     def apscheduler(self) -> AsyncIOScheduler:

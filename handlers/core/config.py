@@ -1,42 +1,149 @@
-"""Plain configuration values the desk needs, built by bot/bootstrap from settings."""
+"""The desk's settings: every value a handler reads, its default, its check, and what is
+derived from it (the zone, the quiet hours, the SLA policy).
+
+This is the one place these settings and their defaults are written. `bot.settings.Settings`
+inherits them (and reads them from FRONTLINE_<NAME>), and bootstrap hands that object to the
+desk as `ctx.config`; tests and benches may build `DeskConfig()` directly. A bad value fails
+validation with a message that names what is wrong and what would do.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
 from datetime import time
-from zoneinfo import ZoneInfo
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import BaseModel, Field, PrivateAttr, field_validator
+
+from handlers.core.texts import LANGUAGES
 from handlers.rules.sla import SlaPolicy
 
+QUIET_FORMAT = re.compile(r"(\d\d):(\d\d)-(\d\d):(\d\d)")
 
-@dataclass(frozen=True)
-class DeskConfig:
+
+class DeskConfig(BaseModel):
+    # the deployment's names, shown in messages (the service plan's placeholders)
     company_name: str = "荔枝智慧果园"
     project_name: str = "智慧果园运维服务"
     service_manager: str = "服务经理"
     support_hotline: str = "400-000-0000"
-    timezone: str = "Asia/Shanghai"
+    timezone: str = "Asia/Shanghai"  # site time: deadlines shown, quiet hours, report periods
     default_language: str = "zh"
-    max_message_chars: int = 2000
-    sla: SlaPolicy = field(default_factory=SlaPolicy.default)
+    max_message_chars: int = Field(2000, gt=0)  # longer descriptions are cut, the reporter told
+
+    # SLA: a TOML policy (handlers/policies/*.toml); none = the service plan's table
+    sla_policy_file: Path | None = None
+
     # after the fix (the service plan: call back within 24 h; confirm or it is taken as fixed)
-    confirm_auto_hours: float = 48
-    followup_delay_hours: float = 24
-    followup_reminder_hours: float = 4
-    quiet_start: time = time(21, 0)
-    quiet_end: time = time(8, 0)
+    confirm_auto_hours: float = Field(48, ge=0)
+    followup_delay_hours: float = Field(24, ge=0)
+    followup_reminder_hours: float = Field(4, ge=0)
+    quiet_hours: str = "21:00-08:00"  # site time; follow-ups due then wait; "" = none
+
     # complaints: acknowledged within 24 h, resolved within 7 working days
-    complaint_ack_hours: float = 24
-    complaint_resolve_working_days: int = 7
+    complaint_ack_hours: float = Field(24, ge=0)
+    complaint_resolve_working_days: int = Field(7, ge=0)
+
     # records: diagnosis attachments deleted after close; the record itself kept 5 years
-    attachment_retention_days: int = 30
-    record_retention_days: int = 5 * 365
-    # the service plan's targets (reports)
-    target_timeliness: float = 0.98
-    target_resolution: float = 0.95
-    target_satisfaction: float = 0.90
-    target_remote: float = 0.80
+    attachment_retention_days: int = Field(30, ge=0)
+    record_retention_days: int = Field(5 * 365, ge=0)
+
+    # the service plan's targets, as reports judge them (shares, 0–1)
+    target_timeliness: float = Field(0.98, ge=0, le=1)
+    target_resolution: float = Field(0.95, ge=0, le=1)
+    target_satisfaction: float = Field(0.90, ge=0, le=1)
+    target_remote: float = Field(0.80, ge=0, le=1)
+
+    # the policy loaded for (file, zone); a copy with other values loads its own
+    _sla: tuple[tuple[Path | None, str], SlaPolicy] | None = PrivateAttr(default=None)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone (e.g. Asia/Shanghai)") from None
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"{value!r} is not one of {', '.join(LANGUAGES)}")
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_format(cls, value: str) -> str:
+        value = value.strip()
+        try:
+            parse_quiet_hours(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not HH:MM-HH:MM (or empty: no quiet hours)") from None
+        return value
+
+    @field_validator("sla_policy_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("sla_policy_file")
+    @classmethod
+    def _policy_loads(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        if not value.is_file():
+            raise ValueError(f"'{value}' is not a file (an SLA policy in TOML)")
+        try:
+            SlaPolicy.load(value)
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # TOMLDecodeError: ValueError
+            raise ValueError(f"'{value}' is not a usable SLA policy: {exc}") from None
+        return value
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def quiet_start(self) -> time | None:
+        """When the quiet hours begin (site time); None when there are none."""
+        quiet = parse_quiet_hours(self.quiet_hours)
+        return quiet[0] if quiet else None
+
+    @property
+    def quiet_end(self) -> time | None:
+        """When the quiet hours end (site time); None when there are none."""
+        quiet = parse_quiet_hours(self.quiet_hours)
+        return quiet[1] if quiet else None
+
+    @property
+    def sla(self) -> SlaPolicy:
+        """The policy of `sla_policy_file`, or the service plan's table; loaded once."""
+        key = (self.sla_policy_file, self.timezone)
+        if self._sla is None or self._sla[0] != key:
+            self._sla = (key, _policy(*key))
+        return self._sla[1]
+
+
+@lru_cache(maxsize=8)
+def parse_quiet_hours(text: str) -> tuple[time, time] | None:
+    """'21:00-08:00' → (21:00, 08:00); '' → None. Raises ValueError otherwise."""
+    if not text.strip():
+        return None
+    match = QUIET_FORMAT.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"quiet hours {text!r}: expected HH:MM-HH:MM")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    return time(h1, m1), time(h2, m2)  # time() refuses 24:00 or 08:61 with a ValueError
+
+
+def _policy(path: Path | None, zone: str) -> SlaPolicy:
+    if path is not None:
+        return SlaPolicy.load(path, zone)
+    # the service plan's table, with its working calendar in the site's zone
+    text = resources.files("handlers").joinpath("policies/default.toml").read_text("utf-8")
+    return SlaPolicy.from_toml(text, zone)

@@ -100,9 +100,13 @@ def extras(t: list[int], person: int) -> list[Any]:
     def event(i: int, kind: str, at: datetime, **details: Any) -> TicketEvent:
         return TicketEvent(ticket_id=t[i], kind=kind, at=at, details=details)
 
-    def attempt(at: datetime, outcome: str, *articles: str) -> SelfServiceAttempt:
+    def attempt(
+        at: datetime, outcome: str, *articles: str, solved: str = ""
+    ) -> SelfServiceAttempt:
+        """Self-service shown `articles`; a solved one credits `solved` (default: the first)."""
+        by = (solved or articles[0]) if outcome == "solved" else ""
         return SelfServiceAttempt(person_id=person, query="阀门", article_ids=list(articles),
-                                  outcome=outcome, at=at)
+                                  outcome=outcome, solved_article=by, at=at)
 
     def complaint(at: datetime) -> Complaint:
         return Complaint(person_id=person, text="太慢", created_at=at, ack_due=at,
@@ -127,7 +131,7 @@ def extras(t: list[int], person: int) -> list[Any]:
         event(10, "sla_breached", utc(11, 2), clock="resolve"),  # November
         attempt(utc(10, 3), "solved", "valve-wont-open"),
         attempt(utc(10, 4), "solved", "valve-wont-open"),
-        attempt(utc(10, 12), "solved", "gateway-reset"),
+        attempt(utc(10, 12), "solved", "valve-wont-open", "gateway-reset", solved="gateway-reset"),
         attempt(utc(10, 13), "not_solved", "valve-wont-open"),
         attempt(utc(11, 3), "solved", "valve-wont-open"),  # November
         complaint(utc(10, 15)),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.report_cli import report_runner
 from tests.support.chat import settle
 
 
@@ -43,9 +42,9 @@ async def test_a_reporter_may_not_see_reports(history, reporter):
 
 
 async def test_the_weekly_summary_reaches_the_manager_once(app, history, manager, reporter):
-    run = report_runner(app)  # the clock says Monday 23 November, 09:00 in Shanghai
-    await run("weekly")
-    await run("weekly")  # a second replica, or a retry: the same outbox keys
+    # the clock says Monday 23 November, 09:00 in Shanghai
+    await app.jobs.run("weekly")
+    await app.jobs.run("weekly")  # a second replica, or a retry: the same outbox keys
     await settle(app)
     summaries = [m for m in manager.inbox() if m.text.startswith("每周服务小结 2026-W47")]
     assert len(summaries) == 1
@@ -55,7 +54,7 @@ async def test_the_weekly_summary_reaches_the_manager_once(app, history, manager
 
 async def test_the_weekly_summary_carries_charts_when_there_is_something(app, history, manager):
     app.clock.set(datetime(2026, 10, 12, 1, tzinfo=UTC))  # covers 5–11 October
-    await report_runner(app)("weekly")
+    await app.jobs.run("weekly")
     await settle(app)
     summary = manager.last()
     assert summary.text.startswith("每周服务小结 2026-W41")
@@ -66,6 +65,6 @@ async def test_the_weekly_summary_carries_charts_when_there_is_something(app, hi
 
 async def test_the_quarterly_classification_goes_to_the_manager(app, history, manager):
     app.clock.set(datetime(2027, 1, 1, 0, 5, tzinfo=UTC))
-    await report_runner(app)("quarterly")
+    await app.jobs.run("quarterly")
     await settle(app)
     assert manager.last().text.startswith("季度故障分类统计 2026-Q4")

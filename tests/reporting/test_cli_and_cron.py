@@ -12,7 +12,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot import report_cli
 from bot.dashboard import check_token, issue_token
 from handlers.flows.reporting.period import PeriodError
-from scheduler.cron import add_report_jobs, parse_weekly
+from scheduler.cron import parse_daily, parse_weekly
+from scheduler.jobs import schedule, table
 
 
 def cli() -> argparse.ArgumentParser:
@@ -62,13 +63,18 @@ def test_a_dashboard_token_is_kept_only_as_a_hash(tmp_path):
     assert not check_token(tmp_path / "nowhere", token, now)
 
 
-def test_report_jobs_fire_on_monday_and_each_quarter_at_eight_site_time():
+def scheduled(digest: str = "08:00", weekly: str = "mon 08:00") -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
 
     async def run(name: str) -> None: ...
 
-    add_report_jobs(scheduler, run, "Asia/Shanghai")
-    weekly, quarterly = scheduler.get_job("report_weekly"), scheduler.get_job("report_quarterly")
+    schedule(scheduler, table("Asia/Shanghai", digest, weekly), run)
+    return scheduler
+
+
+def test_report_jobs_fire_on_monday_and_each_quarter_at_eight_site_time():
+    scheduler = scheduled()
+    weekly, quarterly = scheduler.get_job("weekly"), scheduler.get_job("quarterly")
     after = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
     assert weekly.trigger.get_next_fire_time(None, after).astimezone(UTC) == \
         datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
@@ -78,7 +84,25 @@ def test_report_jobs_fire_on_monday_and_each_quarter_at_eight_site_time():
     assert weekly.args == ("weekly",) and quarterly.args == ("quarterly",)
 
 
-def test_the_weekly_time_is_configurable_and_checked():
+def test_the_daily_digest_fires_every_morning_at_its_site_time():
+    digest = scheduled(digest="07:30").get_job("digest")
+    after = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai: today's has run
+    assert digest.trigger.get_next_fire_time(None, after).astimezone(UTC) == \
+        datetime(2026, 11, 23, 23, 30, tzinfo=UTC)
+    assert digest.coalesce and digest.args == ("digest",)
+
+
+def test_an_empty_time_turns_its_jobs_off():
+    assert [j.id for j in scheduled(digest="").get_jobs()] == ["weekly", "quarterly"]
+    assert [j.id for j in scheduled(weekly="").get_jobs()] == ["digest"]
+
+
+def test_the_times_are_configurable_and_checked():
     assert parse_weekly("fri 17:30") == ("fri", 17, 30)
-    with pytest.raises(ValueError, match="mon 08:00"):
-        parse_weekly("monday")
+    assert parse_weekly("Mon,Thu 08:30") == ("mon,thu", 8, 30)
+    assert parse_daily("7:05") == (7, 5)
+    for bad in ("monday", "mars 08:00", "mon 25:00"):
+        with pytest.raises(ValueError, match="mon 08:00"):
+            parse_weekly(bad)
+    with pytest.raises(ValueError, match="08:00"):
+        parse_daily("soon")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bot.dashboard import attach_dashboard, issue_token
+from bot.dashboard import issue_token
 from storage.models import Ticket
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -32,7 +32,6 @@ async def server(app, history) -> AsyncIterator[TestServer]:
                       priority="P2", description="水泵不转", status="paged", created_at=now,
                       updated_at=now, response_due=now + timedelta(hours=3, minutes=30),
                       resolve_due=now + timedelta(hours=8)))
-    attach_dashboard(app.web_app, app)
     async with TestServer(app.web_app, host="127.0.0.1") as srv:
         yield srv
 

@@ -56,6 +56,12 @@ async def test_remote_share_counts_self_service_and_remote_fixes(october):
     assert october.self_service.percent == 23.1
 
 
+async def test_each_article_is_credited_only_with_what_it_solved(october):
+    # valve-wont-open was shown 4 times and solved 2; gateway-reset, shown once beside it,
+    # was the one that solved that time
+    assert october.articles == {"valve-wont-open": [4, 2], "gateway-reset": [1, 1]}
+
+
 async def test_events_in_the_period_only(october):
     assert october.recurrences == 1
     assert october.complaints == 1

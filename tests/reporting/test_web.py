@@ -8,15 +8,13 @@ from datetime import timedelta
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.dashboard import COOKIE, attach_dashboard, issue_token
-from bot.metrics import attach_metrics, health_fields
+from bot.dashboard import COOKIE, issue_token
+from bot.metrics import health_fields
 
 
 @pytest.fixture
 async def client(app, history) -> AsyncIterator[TestClient]:
-    attach_dashboard(app.web_app, app)
-    attach_metrics(app.web_app, app)
-    async with TestClient(TestServer(app.web_app)) as c:
+    async with TestClient(TestServer(app.web_app)) as c:  # bootstrap added every route
         yield c
 
 
@@ -84,5 +82,13 @@ async def test_messages_in_and_out_are_counted_by_channel(app, client, manager):
 
 
 async def test_health_fields_add_timer_lag_and_the_last_sweep(app):
-    fields = await health_fields(app)
+    fields = await health_fields(app.db, app.clock, app.sweeper)
     assert fields["timer_lag_seconds"] == 0.0 and "last_sweep" in fields
+
+
+async def test_healthz_reports_the_database_the_scheduler_and_the_timers(client):
+    answer = await client.get("/healthz")
+    report = await answer.json()
+    assert report["database"] == "ok" and report["outbox_backlog"] == 0
+    assert report["scheduler"] == "stopped" and answer.status == 503  # started without it
+    assert report["timer_lag_seconds"] == 0.0 and report["channels"] == {}

@@ -8,19 +8,26 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from handlers.core.config import DeskConfig
+
+
+def _plan(name: str) -> float:
+    """The service plan's target, as the desk's settings declare it (their one default)."""
+    return float(DeskConfig.model_fields[f"target_{name}"].default)
+
 
 @dataclass(frozen=True)
 class Targets:
     """What the service plan promises; deployments override them in settings."""
 
-    timeliness: float = 0.98
-    resolution: float = 0.95
-    satisfaction: float = 0.90
-    remote: float = 0.80
+    timeliness: float = _plan("timeliness")
+    resolution: float = _plan("resolution")
+    satisfaction: float = _plan("satisfaction")
+    remote: float = _plan("remote")
 
     @classmethod
-    def of(cls, config: Any) -> Targets:
-        """From settings or a DeskConfig: `target_timeliness` … when present, else defaults."""
+    def of(cls, config: object) -> Targets:
+        """From the desk's settings (`target_timeliness` …); a value not there: the plan's."""
         base = cls()
         return cls(**{f.name: float(getattr(config, f"target_{f.name}", getattr(base, f.name)))
                       for f in dataclasses.fields(cls)})
