@@ -63,7 +63,7 @@ async def run(url: str, pending: int, due: int) -> dict[str, float]:
     db, clock = Database(engine), SystemClock()
     now = clock.now()
     await prepare(db, pending, due, now)
-    desk = Desk(db, clock, DeskConfig(), Texts.load(), flows.routes())
+    desk = Desk(db, clock, DeskConfig(), Texts.for_config(DeskConfig()), flows.routes())
     sweeper = Sweeper(db, clock, TimerRunner(desk), worker_id="bench")
     started, sweep_start = time.perf_counter(), clock.now()
     fired = await sweeper.run_once()

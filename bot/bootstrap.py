@@ -120,7 +120,7 @@ def make_database(settings: Settings) -> Database:
 
 
 def make_texts(settings: Settings) -> Texts:
-    return Texts.load(settings.default_language, settings.timezone)
+    return Texts.for_config(settings)
 
 
 def make_desk(settings: Settings, db: Database, clock: Clock, *, kb: Any = None,

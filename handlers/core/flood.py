@@ -24,7 +24,7 @@ class Bucket:
 
 
 class FloodGuard:
-    def __init__(self, rate: float = 1.0, burst: int = 20,
+    def __init__(self, rate: float, burst: int,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.rate, self.burst, self.clock = rate, burst, clock
         self._buckets: OrderedDict[Hashable, Bucket] = OrderedDict()

@@ -11,13 +11,18 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 log = logging.getLogger(__name__)
 
 LANGUAGES = ("zh", "en")
 TIME_FORMATS = {"zh": "%m月%d日 %H:%M", "en": "%d %b %H:%M"}
+
+
+class SiteLanguage(Protocol):
+    default_language: str
+    timezone: str
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,12 @@ class Texts:
         self.zone = zone
 
     @classmethod
-    def load(cls, default: str = "zh", zone: str = "Asia/Shanghai") -> Texts:
+    def for_config(cls, config: SiteLanguage) -> Texts:
+        """The catalogs in the deployment's default language and zone (a DeskConfig)."""
+        return cls.load(config.default_language, config.timezone)
+
+    @classmethod
+    def load(cls, default: str, zone: str) -> Texts:
         folder = resources.files("handlers").joinpath("texts")
         catalogs = {
             lang: _flatten(tomllib.loads(folder.joinpath(f"{lang}.toml").read_text("utf-8")))

@@ -6,6 +6,7 @@ import string
 import tomllib
 from pathlib import Path
 
+from handlers.core.config import DeskConfig
 from handlers.core.texts import Texts, _flatten
 
 TEXTS = Path(__file__).parents[2] / "handlers" / "texts"
@@ -44,6 +45,6 @@ def test_every_text_key_used_in_handlers_exists():
 
 
 def test_a_missing_language_falls_back_to_the_default():
-    texts = Texts.load()
+    texts = Texts.for_config(DeskConfig())
     assert texts("fr", "button.accept") == "接单"
     assert texts("en", "button.accept") == "Accept"

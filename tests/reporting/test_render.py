@@ -6,17 +6,18 @@ import csv
 import io
 import json
 
+from handlers.core.config import DeskConfig
 from handlers.core.texts import Texts
 from handlers.flows.reporting import charts, figures, period, render
 from tests.reporting.conftest import NOW
 
 
 def zh() -> render.Labels:
-    return render.Labels(Texts.load("zh"), "zh", "荔枝智慧果园")
+    return render.Labels(Texts.for_config(DeskConfig()), "zh", "荔枝智慧果园")
 
 
 def en() -> render.Labels:
-    return render.Labels(Texts.load("zh"), "en", "Lychee Orchard")
+    return render.Labels(Texts.for_config(DeskConfig()), "en", "Lychee Orchard")
 
 
 def test_the_table_lines_up_labels_and_values(october):
