@@ -29,6 +29,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handlers.flows import escalation, followup
 from handlers.flows.reporting import queries
 from handlers.flows.reporting.period import Period, week_starts
 from handlers.flows.reporting.rates import Durations, Rate, Targets
@@ -127,12 +128,13 @@ def _satisfaction(resolved: list[Ticket], targets: Targets) -> dict[str, Any]:
 
 def _events(h: queries.History) -> dict[str, Any]:
     def detail(kind: str) -> Counter[str]:
-        key = "tier" if kind == "escalated" else "clock"
+        key = "tier" if kind == escalation.Event.ESCALATED else "clock"
         return Counter(str((e.details or {}).get(key, "")) for e in h.events if e.kind == kind)
 
-    escalated, breached = detail("escalated"), detail("sla_breached")
+    escalated = detail(escalation.Event.ESCALATED)
+    breached = detail(escalation.Event.SLA_BREACHED)
     return {
-        "recurrences": sum(1 for e in h.events if e.kind == "recurrence"),
+        "recurrences": sum(1 for e in h.events if e.kind == followup.Event.RECURRENCE),
         "escalations": {tier: escalated[tier] for tier in ("2", "3")},
         "breaches": {clock: breached[clock] for clock in ("response", "resolve")},
     }

@@ -12,12 +12,15 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlmodel import col
 
+from handlers.flows import escalation, followup
+from handlers.flows.jobs.status import STATUS_EVENT
 from handlers.flows.reporting.period import Period
 from storage.models import Complaint, Person, SelfServiceAttempt, Ticket, TicketEvent
 from storage.uow import Tx
 
 ONSITE_PROGRESS = frozenset({"on_the_way", "on_site"})
-COUNTED_EVENTS = ("sla_breached", "escalated", "recurrence")
+COUNTED_EVENTS = (escalation.Event.SLA_BREACHED, escalation.Event.ESCALATED,
+                  followup.Event.RECURRENCE)
 
 
 @dataclass
@@ -63,7 +66,7 @@ async def onsite_ids(tx: Tx, ticket_ids: list[int]) -> set[int]:
     if not ticket_ids:
         return set()
     stmt = select(TicketEvent).where(
-        col(TicketEvent.kind) == "status", col(TicketEvent.ticket_id).in_(ticket_ids)
+        col(TicketEvent.kind) == STATUS_EVENT, col(TicketEvent.ticket_id).in_(ticket_ids)
     )
     return {e.ticket_id for e in await tx.scalars(stmt)
             if (e.details or {}).get("progress") in ONSITE_PROGRESS}
