@@ -258,20 +258,22 @@ async def cmd_kb_stats(args: argparse.Namespace) -> int:
 
     from sqlalchemy import select
 
+    from handlers.flows.knowledge import load_approved
     from storage.models import SelfServiceAttempt
 
     kb = await asyncio.to_thread(load_kb, from_args(args))
     db = _db(args)
     async with db.transaction() as tx:
         attempts = await tx.scalars(select(SelfServiceAttempt))
+        cases = await load_approved(tx, kb)  # approved knowledge drafts count as articles
     await db.dispose()
     shown, solved = Counter[str](), Counter[str]()
     for a in attempts:
         shown.update(a.article_ids)
-        if a.outcome == "solved":
-            solved.update(a.article_ids)
+        if a.outcome == "solved" and a.solved_article:  # only the article that solved it
+            solved[a.solved_article] += 1
     per_group = Counter((art.category, art.lang) for art in kb)
-    print(f"{len(kb)} articles")
+    print(f"{len(kb)} articles ({cases} from approved knowledge drafts)")
     for (category, lang), n in sorted(per_group.items()):
         print(f"  {category:<12} {lang}  {n}")
     print(f"self-service: {len(attempts)} offers, "

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.bootstrap import build
 from bot.cli import main
 from bot.settings import Settings
 from handlers.core.clock import FakeClock
-from storage.models import Role
+from storage.models import Role, SelfServiceAttempt
 from tests.conftest import Cast
 from tests.handlers.test_ticket_life import report_uncovered_fault, resolve
 from tests.support.fakes import FakeChannel, valve_kb
@@ -95,7 +98,24 @@ def test_kb_stats_counts_articles_and_what_self_service_solved(db_url, tmp_path,
     out = capsys.readouterr().out
     count = int(out.splitlines()[0].split()[0])
     assert count >= 48 and "  valve        zh" in out
+    assert "(1 from approved knowledge drafts)" in out.splitlines()[0]
     assert "self-service: 0 offers, 0 solved" in out  # the job's fault had no article
+
+    async def offered_two_and_the_case_solved() -> None:
+        engine = create_async_engine(db_url)
+        async with AsyncSession(engine) as session:
+            session.add(SelfServiceAttempt(person_id=1, query="杀虫灯不亮",
+                                           article_ids=["valve-wont-open", "case-1"],
+                                           outcome="solved", solved_article="case-1",
+                                           at=datetime.now(UTC)))
+            await session.commit()
+        await engine.dispose()
+
+    asyncio.run(offered_two_and_the_case_solved())
+    assert main(["kb", "stats"]) == 0
+    rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()
+            if line.startswith(("valve-wont-open ", "case-1 "))}
+    assert rows == {"valve-wont-open": ["1", "0"], "case-1": ["1", "1"]}
 
 
 def test_kb_reload_signals_the_running_bot_through_its_pid_file(tmp_path, monkeypatch, capsys):
