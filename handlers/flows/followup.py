@@ -143,11 +143,16 @@ async def remind(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
 
 @router.ticket_timer(Due.EXPIRED)
 async def expire(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
-    """No answer after the reminder: recorded as no response; the job closes."""
+    """The last answer did not come: the job closes all the same. With a score given, only
+    the optional comment is missing (the survey counts as answered); otherwise it is
+    recorded as no response."""
     if ticket.survey_state != Survey.SENT:
         return
-    ticket.survey_state, ticket.followup_step = str(Survey.NO_RESPONSE), ""
-    await tickets.add_event(ctx.tx, ticket, Event.NO_RESPONSE, ctx.now)
+    if ticket.followup_step == Step.COMMENT:
+        ticket.survey_state, ticket.followup_step = str(Survey.ANSWERED), ""
+    else:
+        ticket.survey_state, ticket.followup_step = str(Survey.NO_RESPONSE), ""
+        await tickets.add_event(ctx.tx, ticket, Event.NO_RESPONSE, ctx.now)
     await close(ctx, ticket)
 
 
@@ -157,8 +162,11 @@ async def _next_timer(ctx: Ctx, ticket: Ticket, kind: Due) -> None:
     await timers.schedule(ctx.tx, _key(kind, ticket), kind, due, ticket_id=ticket.id)
 
 
-async def _stop_reminders(ctx: Ctx, ticket: Ticket) -> None:
-    await timers.cancel(ctx.tx, _key(Due.REMINDER, ticket), _key(Due.EXPIRED, ticket))
+async def _answered_a_step(ctx: Ctx, ticket: Ticket) -> None:
+    """The reporter answered: no reminder for the question they answered, and the job still
+    closes if the next one (the score, the optional comment) gets no answer."""
+    await timers.cancel(ctx.tx, _key(Due.REMINDER, ticket))
+    await _next_timer(ctx, ticket, Due.EXPIRED)
 
 
 async def _ask(ctx: Ctx, ticket: Ticket, *, reminder: bool) -> None:
@@ -194,7 +202,7 @@ async def no_recurrence(ctx: Ctx, ticket: Ticket, arg: str) -> None:
     _reporter(ctx, ticket, Step.RECURRENCE)
     ticket.followup_step = str(Step.SCORE)
     ctx.tx.add(ticket)
-    await _stop_reminders(ctx, ticket)
+    await _answered_a_step(ctx, ticket)
     await _ask(ctx, ticket, reminder=False)
 
 
@@ -233,7 +241,7 @@ async def score(ctx: Ctx, ticket: Ticket, arg: str) -> None:
     ticket.satisfaction, ticket.followup_step = value, str(Step.COMMENT)
     ctx.tx.add(ticket)
     await tickets.add_event(ctx.tx, ticket, Event.SURVEY, ctx.now, me.id, score=value)
-    await _stop_reminders(ctx, ticket)
+    await _answered_a_step(ctx, ticket)
     if value <= LOW_SCORE:
         history = await escalation.history_text(ctx, ticket)
         await tell_managers(ctx, "manager.low_score", ticket, score=value, history=history)
@@ -247,9 +255,12 @@ async def skip_comment(ctx: Ctx, ticket: Ticket, arg: str) -> None:
 
 async def comment(ctx: Ctx, ticket: Ticket, text: str | None) -> None:
     me = _reporter(ctx, ticket, Step.COMMENT)
-    if text:
-        await tickets.add_event(ctx.tx, ticket, Event.COMMENT, ctx.now, me.id,
-                                text=text.strip()[:1000])
+    comment_text = (text or "").strip()[:1000]
+    if comment_text:
+        await tickets.add_event(ctx.tx, ticket, Event.COMMENT, ctx.now, me.id, text=comment_text)
+        if ticket.satisfaction is not None and ticket.satisfaction <= LOW_SCORE:
+            await tell_managers(ctx, "manager.low_score_comment", ticket,
+                                score=ticket.satisfaction, comment=comment_text)
     ticket.survey_state, ticket.followup_step = str(Survey.ANSWERED), ""
     await close(ctx, ticket)
     await ctx.reply("followup.thanks", **summary_fields(ctx, ticket))

@@ -21,6 +21,7 @@ from storage.models import Person, Role, Ticket, TicketStatus
 
 router = Router("reporter")
 URGE_GAP = timedelta(minutes=30)
+ROUND = r"(\d{1,12})?"  # the resolution a confirm button answers (none on buttons sent before)
 MAX_CHOICES = 3
 
 
@@ -40,9 +41,16 @@ def urge_rows(ticket_id: int | None) -> Rows:
     return [[("button.urge", tokens.ticket(ticket_id, Action.URGE))]]
 
 
-def fixed_rows(ticket_id: int | None) -> Rows:
-    return [[("button.fixed", tokens.ticket(ticket_id, Action.FIXED)),
-             ("button.not_fixed", tokens.ticket(ticket_id, Action.NOT_FIXED))]]
+def resolution_round(ticket: Ticket) -> int:
+    """Which resolution a 已解决 / 还没好 answers: a job reopened and resolved again asks anew,
+    and the earlier round's buttons must not reopen it."""
+    return int(ticket.resolved_at.timestamp()) if ticket.resolved_at else 0
+
+
+def fixed_rows(ticket: Ticket) -> Rows:
+    r = resolution_round(ticket)
+    return [[("button.fixed", tokens.ticket(ticket.id, Action.FIXED, r)),
+             ("button.not_fixed", tokens.ticket(ticket.id, Action.NOT_FIXED, r))]]
 
 
 def reporter_of(ctx: Ctx, ticket: Ticket) -> None:
@@ -56,27 +64,37 @@ def resolved_for_reporter(ctx: Ctx, ticket: Ticket) -> None:
         raise StaleAction(number=number(ticket))
 
 
-@router.ticket_button(Action.FIXED, guards=[resolved_for_reporter])
+def _this_round(ctx: Ctx, ticket: Ticket, arg: str) -> None:
+    """The question answered is the current one ("" = a button sent before rounds existed),
+    and it has not been answered yet."""
+    if arg and int(arg) != resolution_round(ticket):
+        raise StaleAction(number=number(ticket))
+    if ticket.confirmed_at is not None:
+        raise StaleAction("error.already_confirmed", number=number(ticket))
+
+
+@router.ticket_button(Action.FIXED, arg=ROUND, guards=[resolved_for_reporter])
 async def confirm_fixed(ctx: Ctx, ticket: Ticket, arg: str) -> None:
     """Confirmed: the job stays resolved until the follow-up call-back closes it."""
     assert ctx.person is not None
     me = ctx.person
-    if ticket.confirmed_at is not None:
-        raise StaleAction("error.already_confirmed", number=number(ticket))
+    _this_round(ctx, ticket, arg)
     ticket.confirmed_at = ctx.now
     ctx.tx.add(ticket)
     await tickets.add_event(ctx.tx, ticket, Event.CONFIRMED, ctx.now, me.id)
     await followup.confirmed(ctx, ticket)
     fields = summary_fields(ctx, ticket)
-    await ctx.reply("reporter.thanks_closed", **fields)
+    await ctx.reply("reporter.thanks_closed", followup_hours=ctx.config.followup_delay_hours,
+                    **fields)
     await tell(ctx, ticket.assignee_id, "engineer.confirmed", name=me.name, **fields)
 
 
-@router.ticket_button(Action.NOT_FIXED, guards=[resolved_for_reporter])
+@router.ticket_button(Action.NOT_FIXED, arg=ROUND, guards=[resolved_for_reporter])
 async def not_fixed(ctx: Ctx, ticket: Ticket, arg: str) -> None:
     """Reopen to the same engineer with the resolution clock started again."""
     assert ctx.person is not None
     me = ctx.person
+    _this_round(ctx, ticket, arg)
     await move(ctx.tx, ticket, TicketStatus.REOPENED, ctx.now, me.id)
     ticket.resolved_at = ticket.confirmed_at = None
     await followup.cancel(ctx, ticket)

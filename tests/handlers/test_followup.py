@@ -256,3 +256,78 @@ async def test_a_ticket_stays_resolved_until_the_follow_up(app, reporter, engine
     assert (await ticket(app)).status == TicketStatus.RESOLVED
     async with app.db.transaction() as tx:
         assert await tx.get(Ticket, 1) is not None
+
+
+async def test_a_reporter_who_never_scores_still_sees_the_job_closed(app, clock, reporter,
+                                                                    engineer):
+    await fixed_job(reporter, engineer)
+    await tick(app, clock, hours=24)
+    await reporter.presses("没有复发")
+    assert "打分" in reporter.last().text
+    asked = len(reporter.inbox())
+
+    await tick(app, clock, hours=4)
+
+    t = await ticket(app)
+    assert t.status == TicketStatus.CLOSED and t.survey_state == "no_response"
+    assert len(reporter.inbox()) == asked  # closed quietly: no third follow-up message
+
+
+async def test_a_score_without_the_optional_comment_closes_as_answered(app, clock, reporter,
+                                                                      engineer):
+    await fixed_job(reporter, engineer)
+    await tick(app, clock, hours=24)
+    await reporter.presses("没有复发")
+    await reporter.presses("4 满意")
+
+    await tick(app, clock, hours=4)
+
+    t = await ticket(app)
+    assert (t.status, t.survey_state, t.satisfaction) == (TicketStatus.CLOSED, "answered", 4)
+
+
+async def test_a_low_score_comment_reaches_the_managers(app, clock, reporter, engineer, manager):
+    await fixed_job(reporter, engineer)
+    await tick(app, clock, hours=24)
+    await reporter.presses("没有复发")
+    await reporter.presses("1 非常不满意")
+    assert manager.heard("【低分评价】")
+
+    await reporter.says("等了三天才来人")
+
+    assert "【低分评价·留言】工单 FL-000001（1/5，报修人：李明）留言：\n等了三天才来人" in \
+        manager.last().text
+
+
+async def test_the_thanks_names_the_configured_follow_up_delay(app, reporter, engineer):
+    app.desk.config = app.desk.config.model_copy(update={"followup_delay_hours": 6})
+    await fixed_job(reporter, engineer)
+
+    await reporter.presses("已解决")
+
+    assert "我们会在6小时后回访" in reporter.last().text
+
+
+async def test_an_answered_fix_question_cannot_reopen_the_job(app, reporter, engineer):
+    await fixed_job(reporter, engineer)
+    await reporter.presses("已解决")
+
+    await reporter.presses("还没好")  # the same message's other button, pressed afterwards
+
+    assert reporter.last().text == "工单 FL-000001 已经确认过了，谢谢。"
+    assert (await ticket(app)).status == TicketStatus.RESOLVED
+
+
+async def test_an_earlier_rounds_not_fixed_button_is_stale_after_a_second_fix(app, clock,
+                                                                            reporter, engineer):
+    await fixed_job(reporter, engineer)
+    first_round = reporter.button("还没好")
+    await reporter.presses_data(first_round)  # reopened
+    await engineer.presses("出发去现场")
+    clock.advance(minutes=5)
+    await resolve(engineer)  # resolved again: a new question
+
+    await reporter.presses_data(first_round)
+
+    assert "已过期" in reporter.last().text
+    assert (await ticket(app)).status == TicketStatus.RESOLVED

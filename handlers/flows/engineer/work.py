@@ -261,7 +261,7 @@ async def resolve(ctx: Ctx, ticket: Ticket, r: Resolving, *, prevention: str) ->
     await ctx.reply("engineer.resolved", **fields)
     reporter = await ctx.tx.get(Person, ticket.reporter_id)
     if reporter:
-        await ctx.notify(reporter, "reporter.resolved", fixed_rows(ticket.id), name=me.name,
+        await ctx.notify(reporter, "reporter.resolved", fixed_rows(ticket), name=me.name,
                          cause=r.cause, fix=r.fix, **fields)
     await fault_report.send(ctx, ticket)
     await knowledge.offer(ctx, ticket)
