@@ -299,8 +299,9 @@ class TimerRunner:
         ctx = Ctx(tx=tx, now=now, config=d.config, texts=d.texts, kb=d.kb, files=d.files,
                   origin=f"timer:{timer.key}:{timer.due_at.timestamp():.0f}")
         await fire(d.routes, ctx, timer)
-        timer.state, timer.fired_at = str(TimerState.DONE), now
-        tx.add(timer)
+        if timer.claimed_by == worker:  # else its handler re-armed it (storage.timers.schedule)
+            timer.state, timer.fired_at = str(TimerState.DONE), now
+            tx.add(timer)
         return 1
 
 

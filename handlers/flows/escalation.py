@@ -16,6 +16,7 @@ from handlers.core.errors import StaleAction
 from handlers.core.router import Router
 from handlers.core.texts import lazy
 from handlers.flows.engineer.keyboard import work_buttons
+from handlers.flows.jobs import clocks
 from handlers.flows.jobs.clocks import SlaDue
 from handlers.flows.jobs.status import STATUS_EVENT
 from handlers.flows.jobs.summary import number, summary_fields, tell, tell_managers
@@ -128,19 +129,33 @@ async def onsite_breached(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
 
 @router.ticket_timer(SlaDue.RESOLVE_WARN, only_open=True)
 async def resolve_warning(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
+    """75 % of the resolution time used: the assignee is reminded; a job nobody holds yet is
+    the managers' to hand out."""
     if ticket.resolved_at is not None or ticket.paused_at is not None:
         return
     await tickets.add_event(ctx.tx, ticket, Event.SLA_WARNING, ctx.now, clock="resolve")
+    if ticket.assignee_id is None:
+        await tell_managers(ctx, "manager.resolve_warning_unassigned", ticket)
+        return
     await tell(ctx, ticket.assignee_id, "engineer.resolve_warning", **summary_fields(ctx, ticket))
 
 
 @router.ticket_timer(SlaDue.RESOLVE_DUE, only_open=True)
 async def resolve_breached(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
-    """Breach: recorded, the managers told, and the job goes up a support tier."""
+    """Breach: recorded and the managers told once; the job goes up a support tier, and if a
+    tier is left, it goes up again when the next tier has had a whole resolution window."""
     if ticket.resolved_at is not None or ticket.paused_at is not None:
         return
-    await tickets.add_event(ctx.tx, ticket, Event.SLA_BREACHED, ctx.now, clock="resolve")
-    await tell_managers(ctx, "manager.resolve_breached", ticket)
-    await tell(ctx, ticket.assignee_id, "engineer.resolve_breached",
-               **summary_fields(ctx, ticket))
+    if not await _breached_before(ctx, ticket):
+        await tickets.add_event(ctx.tx, ticket, Event.SLA_BREACHED, ctx.now, clock="resolve")
+        await tell_managers(ctx, "manager.resolve_breached", ticket)
+        await tell(ctx, ticket.assignee_id, "engineer.resolve_breached",
+                   **summary_fields(ctx, ticket))
     await escalate(ctx, ticket, "resolve_breached")
+    if ticket.tier < MAX_TIER:
+        await clocks.recheck_resolution(ctx, ticket)
+
+
+async def _breached_before(ctx: Ctx, ticket: Ticket) -> bool:
+    return any(e.kind == Event.SLA_BREACHED and e.details.get("clock") == "resolve"
+               for e in await tickets.events(ctx.tx, ticket.id or 0))

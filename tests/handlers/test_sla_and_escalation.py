@@ -97,6 +97,35 @@ async def test_a_p1_warns_at_75_percent_then_breaches_and_escalates_to_the_exper
     assert engineer.heard("已由 刘专家 接手") and reporter.heard("刘专家 已接手")
 
 
+async def test_by_the_clock_a_job_climbs_to_the_vendor_and_the_breach_counts_once(
+    app, clock, cast, reporter, engineer, manager
+):
+    expert = await cast.add("x1", "刘专家", Role.EXPERT)
+    vendor = await cast.add("v1", "原厂李工", Role.EXPERT, skills=["vendor"])
+    await report_valve_fault(reporter, impact="整个系统/平台不能用")  # P1: resolve in 4 h
+    await engineer.presses("接单")
+    await tick(app, clock, hours=4)
+    assert "升级：技术专家" in expert.last().text and vendor.inbox() == []
+
+    await tick(app, clock, hours=4)  # the expert tier had a whole window too
+
+    assert "原厂支持" in vendor.last().text
+    assert (await ticket(app)).tier == 3
+    assert len(await events(app, "sla_breached")) == 1  # one breach, two escalations
+    assert len(await events(app, "escalated")) == 2
+    await tick(app, clock, hours=8)
+    assert len(await events(app, "escalated")) == 2  # the top tier: nothing further
+
+
+async def test_a_job_nobody_holds_warns_the_managers_before_its_resolution_deadline(
+    app, clock, reporter, manager
+):
+    await report_valve_fault(reporter)  # P3, no engineer registered: nobody can take it
+    await tick(app, clock, hours=18)  # 75 % of 24 h
+
+    assert "还没有人负责" in manager.last().text and "FL-000001" in manager.last().text
+
+
 async def test_the_engineer_can_call_in_an_expert_then_the_vendor(
     app, clock, cast, reporter, engineer, manager
 ):

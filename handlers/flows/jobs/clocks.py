@@ -59,6 +59,13 @@ async def schedule_resolve(ctx: Ctx, ticket: Ticket, start: datetime) -> None:
               sla.warn_at(ticket.priority, start, ticket.resolve_due))
 
 
+async def recheck_resolution(ctx: Ctx, ticket: Ticket) -> None:
+    """After an escalation for a breach: check again when the next tier has had a whole
+    resolution window (the ticket's own deadline, which reports judge, stays as it was)."""
+    due = ctx.config.sla.resolve_due(ticket.priority, ctx.now)
+    await _at(ctx, SlaDue.RESOLVE_DUE, ticket, due)
+
+
 async def restart_resolution(ctx: Ctx, ticket: Ticket) -> None:
     """A reopened job gets a fresh resolution window from now."""
     ticket.resolve_due = ctx.config.sla.resolve_due(ticket.priority, ctx.now)
