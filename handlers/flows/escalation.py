@@ -82,7 +82,7 @@ async def take_over(ctx: Ctx, ticket: Ticket, arg: str) -> None:
     ctx.tx.add(ticket)
     await tickets.add_event(ctx.tx, ticket, Event.TAKEN, ctx.now, me.id, tier=ticket.tier)
     fields = {**summary_fields(ctx, ticket), "name": me.name, "phone": me.phone or "-"}
-    await ctx.reply("expert.took", work_buttons(ticket.id), **fields)
+    await ctx.reply("expert.took", work_buttons(ticket), **fields)
     if previous is not None:
         await ctx.notify(previous, "engineer.taken_over", **fields)
     await tell(ctx, ticket.reporter_id, "reporter.taken_over", **fields)

@@ -230,7 +230,7 @@ async def _tell_recurrence(ctx: Ctx, ticket: Ticket, me: Person) -> None:
     await tell_managers(ctx, "manager.recurrence", ticket, history=history)
     engineer = await ctx.tx.get(Person, ticket.assignee_id) if ticket.assignee_id else None
     if engineer is not None:
-        await ctx.notify(engineer, "engineer.recurrence", work_buttons(ticket.id),
+        await ctx.notify(engineer, "engineer.recurrence", work_buttons(ticket),
                          name=me.name, **fields)
 
 

@@ -17,6 +17,7 @@ from handlers.core.texts import lazy
 from handlers.flows.engineer import work
 from handlers.flows.jobs.summary import STAFF, summary_fields, tell_managers
 from handlers.rules.faults import CATEGORIES
+from handlers.rules.lifecycle import OPEN
 from handlers.rules.sla import PRIORITIES
 from storage import people, tickets
 from storage.models import ChatIdentity, Person, Role, Ticket
@@ -103,6 +104,9 @@ async def _ticket_and_value(ctx: Ctx, arg: str, usage: str) -> tuple[Ticket, str
     if ticket is None or not value.strip():
         raise DeskError(usage)
     logctx.ticket(ticket.id)
+    if ticket.status not in OPEN:  # a command, not a button: say why, not "expired"
+        raise DeskError("command.not_open", number=tickets.number(ticket.id or 0),
+                        status=lazy(f"status.{ticket.status}"))
     return ticket, value.strip()
 
 

@@ -103,7 +103,7 @@ async def not_fixed(ctx: Ctx, ticket: Ticket, arg: str) -> None:
     await ctx.reply("reporter.reopened", **fields)
     engineer = await ctx.tx.get(Person, ticket.assignee_id) if ticket.assignee_id else None
     if engineer:
-        await ctx.notify(engineer, "engineer.reopened", work_buttons(ticket.id),
+        await ctx.notify(engineer, "engineer.reopened", work_buttons(ticket),
                          name=me.name, **fields)
 
 
@@ -164,7 +164,7 @@ async def add_note(ctx: Ctx, ticket: Ticket, text: str) -> None:
     if ticket.assignee_id is not None:
         engineer = await ctx.tx.get(Person, ticket.assignee_id)
         if engineer is not None:
-            await ctx.notify(engineer, "engineer.note", work_buttons(ticket.id),
+            await ctx.notify(engineer, "engineer.note", work_buttons(ticket),
                              name=ctx.person.name, note=note, **fields)
 
 

@@ -172,3 +172,43 @@ async def test_cancel_leaves_a_half_filled_report(app, reporter, engineer):
 async def test_help_names_the_company_and_the_hotline(reporter):
     await reporter.says("/help")
     assert "荔枝智慧果园" in reporter.last().text and "400-800-1234" in reporter.last().text
+
+
+async def test_the_engineer_is_offered_only_the_steps_that_fit(app, reporter, engineer):
+    await report_valve_fault(reporter)
+    await engineer.presses("接单")
+    assert labels(engineer.last())[:3] == ["远程处理", "出发去现场", "已到现场"]
+    old_on_the_way = engineer.button("出发去现场")
+    await engineer.presses("出发去现场")
+    assert "远程处理" not in labels(engineer.last())
+    await engineer.presses("已到现场")
+    assert not {"远程处理", "出发去现场", "已到现场"} & set(labels(engineer.last()))
+    assert "已解决" in labels(engineer.last())
+
+    await engineer.presses_data(old_on_the_way)  # an earlier message's button
+
+    assert engineer.last().text == "工单 FL-000001 已经是“已到现场”，这个按钮不用再按了。"
+    async with app.db.transaction() as tx:
+        assert (await tx.get(Ticket, 1)).progress == "on_site"
+
+
+async def test_no_prevention_is_a_fair_answer(app, reporter, engineer):
+    await report_valve_fault(reporter)
+    await engineer.presses("接单")
+
+    await resolve(engineer, record=("线圈老化", "更换线圈", "无"))
+
+    async with app.db.transaction() as tx:
+        ticket = await tx.get(Ticket, 1)
+    assert (ticket.status, ticket.prevention) == (TicketStatus.RESOLVED, "无")
+
+
+async def test_a_priority_command_on_a_resolved_ticket_says_why_not(app, reporter, engineer,
+                                                                   manager):
+    await report_valve_fault(reporter)
+    await engineer.presses("接单")
+    await resolve(engineer)
+
+    await manager.says("/priority FL-000001 P1")
+
+    assert manager.last().text == "工单 FL-000001 现在是“待确认”，不能再改优先级或分类。"

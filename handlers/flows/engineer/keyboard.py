@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from handlers.core import tokens
 from handlers.core.context import Rows
+from storage.models import Progress, Ticket
 
 
 class Action(StrEnum):
@@ -25,13 +26,31 @@ class Action(StrEnum):
     FAULT_TYPE = "ftype"  # arg: 1–5, the service plan's diagnosis order
 
 
-def work_buttons(ticket_id: int | None) -> Rows:
-    def t(action: Action) -> str:
-        return tokens.ticket(ticket_id, action)
+# where the work may go next from where it stands: never back (on site → on the way)
+NEXT_STEPS: dict[str, tuple[Action, ...]] = {
+    "": (Action.REMOTE, Action.ON_THE_WAY, Action.ON_SITE),
+    Progress.REMOTE: (Action.ON_THE_WAY, Action.ON_SITE),
+    Progress.ON_THE_WAY: (Action.ON_SITE,),
+    Progress.ON_SITE: (),
+}
+LABELS = {Action.REMOTE: "button.remote", Action.ON_THE_WAY: "button.on_the_way",
+          Action.ON_SITE: "button.on_site"}
 
+
+def next_steps(ticket: Ticket) -> tuple[Action, ...]:
+    return NEXT_STEPS.get(ticket.progress or "", ())
+
+
+def work_buttons(ticket: Ticket) -> Rows:
+    """The buttons that fit where the job stands: the next progress steps, then 已解决,
+    询问报修人, 需要专家, 改优先级, 改分类."""
+    def t(action: Action) -> str:
+        return tokens.ticket(ticket.id, action)
+
+    steps = [(LABELS[a], t(a)) for a in next_steps(ticket)]
     return [
-        [("button.remote", t(Action.REMOTE)), ("button.on_the_way", t(Action.ON_THE_WAY))],
-        [("button.on_site", t(Action.ON_SITE)), ("button.resolved", t(Action.RESOLVED))],
-        [("button.ask_reporter", t(Action.ASK_REPORTER)), ("button.expert", t(Action.EXPERT))],
-        [("button.priority", t(Action.PRIORITY)), ("button.category", t(Action.CATEGORY))],
+        *([steps[:2], steps[2:]] if len(steps) > 2 else [steps] if steps else []),
+        [("button.resolved", t(Action.RESOLVED)), ("button.ask_reporter", t(Action.ASK_REPORTER))],
+        [("button.expert", t(Action.EXPERT)), ("button.priority", t(Action.PRIORITY)),
+         ("button.category", t(Action.CATEGORY))],
     ]

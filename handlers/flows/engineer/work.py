@@ -12,7 +12,7 @@ from handlers.core.errors import NotAllowed, StaleAction
 from handlers.core.router import Router
 from handlers.core.texts import lazy
 from handlers.flows import escalation, followup, knowledge
-from handlers.flows.engineer.keyboard import Action, work_buttons
+from handlers.flows.engineer.keyboard import Action, next_steps, work_buttons
 from handlers.flows.jobs import clocks
 from handlers.flows.jobs.status import move
 from handlers.flows.jobs.summary import MANAGERS, STAFF, number, summary_fields, tell
@@ -25,7 +25,9 @@ from storage import tickets
 from storage.models import Person, Progress, Ticket, TicketStatus
 
 router = Router("engineer")
-MIN_NOTE_CHARS = 2
+MIN_NOTE_CHARS = 1  # "无" is a fair answer to "how to prevent it"
+PROGRESS_ACTION = {Progress.REMOTE: Action.REMOTE, Progress.ON_THE_WAY: Action.ON_THE_WAY,
+                   Progress.ON_SITE: Action.ON_SITE}
 
 
 class State(StrEnum):
@@ -96,13 +98,16 @@ async def on_site(ctx: Ctx, ticket: Ticket, arg: str) -> None:
 
 async def _progress(ctx: Ctx, ticket: Ticket, step: Progress) -> None:
     me = _me(ctx)
+    if PROGRESS_ACTION[step] not in next_steps(ticket):  # e.g. 出发去现场 after 已到现场
+        raise StaleAction("error.progress_done", number=number(ticket),
+                          progress=lazy(f"progress.{ticket.progress}"))
     await move(ctx.tx, ticket, TicketStatus.IN_PROGRESS, ctx.now, me.id, progress=str(step))
     ticket.progress = str(step)
     await clocks.resume(ctx, ticket)
     if step is Progress.ON_SITE:
         await clocks.on_site(ctx, ticket)
     fields = summary_fields(ctx, ticket)
-    await ctx.reply(f"engineer.progress.{step}", work_buttons(ticket.id), **fields)
+    await ctx.reply(f"engineer.progress.{step}", work_buttons(ticket), **fields)
     await tell(ctx, ticket.reporter_id, f"reporter.progress.{step}", name=me.name, **fields)
 
 

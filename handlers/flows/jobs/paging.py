@@ -140,7 +140,7 @@ async def accept(ctx: Ctx, ticket: Ticket, arg: str) -> None:
     await _close_other_pages(ctx, ticket, me)
     fields = summary_fields(ctx, ticket)
     await ctx.edit(page.message_key, me, "engineer.page_taken_by_you", **fields)
-    await ctx.reply("engineer.accepted", work_buttons(ticket.id), **fields)
+    await ctx.reply("engineer.accepted", work_buttons(ticket), **fields)
     await tell(ctx, ticket.reporter_id, "reporter.accepted", name=me.name,
                phone=me.phone or "-", **fields)
 
