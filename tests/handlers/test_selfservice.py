@@ -26,7 +26,7 @@ def test_a_card_is_the_first_two_steps_without_markdown():
     text = cards.card(LONG)
     assert text.splitlines()[0] == '1. In the app, check the valve status: it must show "open".'
     assert text.splitlines()[1].startswith("2. Read the main-line pressure gauge")
-    assert text.endswith("…") and len(text.splitlines()[1]) <= cards.CARD_STEP_CHARS + 3
+    assert text.endswith("…") and len(text.splitlines()[1]) <= cards.CARD_STEP_COLUMNS + 3
     assert "**" not in text and "3." not in text
 
 

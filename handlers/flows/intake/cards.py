@@ -4,9 +4,10 @@ article as plain numbered text without Markdown marks."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 CARD_STEPS = 2
-CARD_STEP_CHARS = 70
+CARD_STEP_COLUMNS = 72  # about two lines on a phone: a Chinese character takes two columns
 FULL_CHARS = 1800  # a chat message people still scroll through
 MARKS = re.compile(r"(\*\*|__|`|~~)")
 STEP = re.compile(r"^\s*(\d+)[.、)]\s*(.+)$")
@@ -48,14 +49,28 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def _columns(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
+def _clip_columns(text: str, limit: int) -> str:
+    """Cut to `limit` display columns (wide characters count two), marking the cut."""
+    used = 0
+    for i, ch in enumerate(text):
+        used += _columns(ch)
+        if used > limit:
+            return text[: max(i - 1, 0)].rstrip() + "…"
+    return text
+
+
 def card(body: str) -> str:
     """The first steps, each on one short line (or the opening sentence when none are
     numbered)."""
     first = steps(body)[:CARD_STEPS]
     if not first:
         lines = [plain(x) for x in body.splitlines() if plain(x)]
-        return _clip(lines[0], CARD_STEP_CHARS * CARD_STEPS) if lines else ""
-    return "\n".join(f"{i}. {_clip(first_sentence(s), CARD_STEP_CHARS)}"
+        return _clip_columns(lines[0], CARD_STEP_COLUMNS * CARD_STEPS) if lines else ""
+    return "\n".join(f"{i}. {_clip_columns(first_sentence(s), CARD_STEP_COLUMNS)}"
                      for i, s in enumerate(first, 1))
 
 
