@@ -212,3 +212,11 @@ async def test_a_priority_command_on_a_resolved_ticket_says_why_not(app, reporte
     await manager.says("/priority FL-000001 P1")
 
     assert manager.last().text == "工单 FL-000001 现在是“待确认”，不能再改优先级或分类。"
+
+
+async def test_with_no_engineer_to_page_nobody_is_promised_a_response(reporter, manager):
+    await report_valve_fault(reporter)  # no engineer is registered
+
+    assert "暂时没有能接单的工程师，已请服务经理马上安排" in reporter.last().text
+    assert "工程师将在" not in reporter.last().text
+    assert manager.heard("【无人接单】工单 FL-000001")

@@ -54,8 +54,9 @@ async def open_ticket(ctx: Ctx, reporter: Person, new: NewTicket) -> Ticket:
         impact=ticket.impact, category=ticket.category, kb_shown=ticket.kb_shown,
     )
     await clocks.start_all(ctx, ticket)
-    await ctx.reply("ticket.opened", urge_rows(ticket.id), **summary_fields(ctx, ticket))
     if ticket.priority == "P1":
         await tell_managers(ctx, "manager.p1_opened", ticket)
-    await paging.page_next(ctx, ticket)
+    paged = await paging.page_next(ctx, ticket)  # nobody: the managers are told at once
+    promise = "ticket.opened" if paged is not None else "ticket.opened_unstaffed"
+    await ctx.reply(promise, urge_rows(ticket.id), **summary_fields(ctx, ticket))
     return ticket
