@@ -1,4 +1,6 @@
-"""Knowledge-base search: quality on bench/kb_eval.tsv and latency, variants side by side.
+"""Lexical knowledge-base search (embedder=None): quality on bench/kb_eval.tsv and latency.
+
+The hybrid engine and the cross-validated comparison are in bench/kb_crossval.py.
 
     .venv/bin/python bench/kb_search.py [--kb DIR] [--eval bench/kb_eval.tsv] [--sizes 2000,10000]
 
@@ -159,22 +161,25 @@ def compare_quality(kb_dirs: Sequence[Path], cases: Sequence[Case], kb: Knowledg
     variants: dict[str, KnowledgeBase] = {
         "engine (default)": kb,
         "  BM25F coverage only": KnowledgeBase.load(
-            kb_dirs, tuning=dataclasses.replace(default, fuzzy_weight=0.0)),
+            kb_dirs, embedder=None, tuning=dataclasses.replace(default, fuzzy_weight=0.0)),
         "  fuzzy only": KnowledgeBase.load(
-            kb_dirs, tuning=dataclasses.replace(default, fuzzy_weight=1.0)),
-        "  no synonyms": KnowledgeBase.load(kb_dirs, synonyms_path=None),
+            kb_dirs, embedder=None, tuning=dataclasses.replace(default, fuzzy_weight=1.0)),
+        "  no synonyms": KnowledgeBase.load(kb_dirs, embedder=None, synonyms_path=None),
         "  no relative cut": KnowledgeBase.load(
-            kb_dirs, tuning=dataclasses.replace(default, relative_cut=0.0)),
+            kb_dirs, embedder=None, tuning=dataclasses.replace(default, relative_cut=0.0)),
         "  body not indexed": KnowledgeBase.load(
-            kb_dirs, tuning=dataclasses.replace(default, body_weight=0.0, body_match=0.0)),
+            kb_dirs, embedder=None,
+            tuning=dataclasses.replace(default, body_weight=0.0, body_match=0.0)),
         "  body counts fully": KnowledgeBase.load(
-            kb_dirs, tuning=dataclasses.replace(default, body_match=1.0)),
+            kb_dirs, embedder=None, tuning=dataclasses.replace(default, body_match=1.0)),
         "  unknown words ignored": KnowledgeBase.load(
-            kb_dirs, tuning=dataclasses.replace(default, unknown_weight=0.0)),
+            kb_dirs, embedder=None,
+            tuning=dataclasses.replace(default, unknown_weight=0.0)),
         "  scorer token_sort_ratio": KnowledgeBase.load(
-            kb_dirs, tuning=dataclasses.replace(default, scorer="token_sort_ratio")),
+            kb_dirs, embedder=None,
+            tuning=dataclasses.replace(default, scorer="token_sort_ratio")),
         "  scorer WRatio": KnowledgeBase.load(
-            kb_dirs, tuning=dataclasses.replace(default, scorer="wratio")),
+            kb_dirs, embedder=None, tuning=dataclasses.replace(default, scorer="wratio")),
     }
     for name, variant in variants.items():
         print(f"{name:28s} {fmt(quality(engine(variant), cases))}")
@@ -189,7 +194,7 @@ def compare_quality(kb_dirs: Sequence[Path], cases: Sequence[Case], kb: Knowledg
 
 def sweep_threshold(kb_dirs: Sequence[Path], cases: Sequence[Case]) -> None:
     print("\n## Threshold sweep (engine scoring, same relative cut)")
-    open_kb = KnowledgeBase.load(kb_dirs, threshold=0.0)
+    open_kb = KnowledgeBase.load(kb_dirs, embedder=None, threshold=0.0)
     cached = {q: engine_scores(open_kb)(q) for q, _ in cases}
     for threshold in range(20, 85, 5):
         rank: Ranker = lambda q, t=threshold: [i for i, s in cached[q] if s >= t]  # noqa: E731
@@ -211,7 +216,7 @@ def scale(articles: Sequence[Article], queries: Sequence[str], sizes: Sequence[i
         gc.collect()
         before = rss_mib()
         start = time.perf_counter()
-        kb = KnowledgeBase(copies)
+        kb = KnowledgeBase(copies, embedder=None)
         load = time.perf_counter() - start
         memory = rss_mib() - before
         figures = latency(kb, queries, rounds=3)
@@ -229,7 +234,7 @@ def main() -> int:
     args = parser.parse_args()
     kb_dirs = args.kb_dirs or [default_articles_dir()]
     start = time.perf_counter()
-    kb = KnowledgeBase.load(kb_dirs)
+    kb = KnowledgeBase.load(kb_dirs, embedder=None)
     print(f"# kb_search  {len(kb)} articles, {len(kb.problems)} problems, "
           f"loaded in {time.perf_counter() - start:.2f} s (includes jieba start-up)")
     print(f"tuning: {Tuning()}")

@@ -25,6 +25,7 @@ from bot.delivery import DeliveryWorker, RetryPolicy
 from bot.files import FileStore
 from bot.health import Health, add_health_routes
 from bot.metrics import attach_metrics, health_fields
+from bot.security import add_security_headers
 from bot.settings import Settings
 from handlers import flows
 from handlers.core.clock import Clock, SystemClock
@@ -33,7 +34,7 @@ from handlers.core.flood import FloodGuard
 from handlers.core.messages import Incoming
 from handlers.core.texts import Texts
 from handlers.flows import knowledge
-from scheduler.jobs import Jobs, table
+from scheduler.jobs import Jobs, Retention, table
 from scheduler.sweep import Scheduler, Sweeper
 from storage import migrate
 from storage.engine import make_engine
@@ -135,7 +136,11 @@ def load_kb(settings: Settings) -> Any:
     from kb import KnowledgeBase, default_articles_dir
 
     extra = [Path(p.strip()) for p in settings.kb_dirs.split(",") if p.strip()]
-    kb = KnowledgeBase.load([default_articles_dir(), *extra])
+    hybrid = settings.kb_engine == "hybrid"
+    kb = KnowledgeBase.load(
+        [default_articles_dir(), *extra], embedder="default" if hybrid else None,
+        cache_dir=settings.kb_cache_dir or settings.files_dir / "kb-vectors",
+    )
     for problem in kb.problems:
         log.warning("knowledge base: %s:%s: %s", problem.path, problem.line, problem.message)
     return kb
@@ -164,10 +169,13 @@ async def build(
     db.claimant = delivery.claimant()
     sweeper = Sweeper(db, clock, TimerRunner(desk), after=delivery.flush, lease=lease)
     scheduler = Scheduler(sweeper, settings.sweep_interval_seconds)
+    retention = Retention(settings.seen_update_retention_days, settings.visitor_retention_days)
     scheduled = Jobs(desk, table(settings.timezone, settings.sla_digest_time,
-                                 settings.weekly_report_cron), after=delivery.kick)
+                                 settings.weekly_report_cron, settings.prune_time, retention),
+                     after=delivery.kick)
     scheduled.schedule(scheduler.apscheduler)
     app = web.Application(client_max_size=1024 * 1024)
+    add_security_headers(app)
     fl = Frontline(
         settings=settings, clock=clock, db=db, desk=desk, delivery=delivery, sweeper=sweeper,
         scheduler=scheduler, jobs=scheduled, texts=texts, kb=kb, files=files, web_app=app,
@@ -179,13 +187,17 @@ async def build(
         adapter.attach(app)
         fl.adapters[name] = adapter
         all_channels[name] = adapter
+    monitor_token = settings.metrics_token.get_secret_value()
     add_health_routes(app, Health(
         db, channels=lambda: {n: a.status() for n, a in fl.adapters.items()},
         scheduler_running=lambda: scheduler.running,
         extras=partial(health_fields, db, clock, sweeper),
-    ))
-    attach_dashboard(app, Dashboard(db, clock, texts, settings, settings.files_dir))
-    attach_metrics(app, db, clock, sweeper)
+    ), token=monitor_token)
+    attach_dashboard(app, Dashboard(db, clock, texts, settings, settings.files_dir,
+                                    secure=settings.secure_cookies,
+                                    session_hours=settings.dashboard_session_hours))
+    attach_metrics(app, db, clock, sweeper, token=monitor_token,
+                   cache_seconds=settings.metrics_cache_seconds)
     return fl
 
 
@@ -197,7 +209,10 @@ def _make_adapter(name: str, settings: Settings, *, db: Database, receive: Recei
         return make_webchat(
             db, receive=receive, texts=texts, demo=settings.webchat_demo,
             cookie_secret=settings.webchat_cookie_secret.get_secret_value(),
-            database_url=settings.database_url,
+            database_url=settings.database_url, files_dir=settings.files_dir,
+            allowed_origins=settings.web_origins, secure_cookies=settings.secure_cookies,
+            identities_per_hour=settings.webchat_identities_per_hour,
+            trusted_proxies=settings.trusted_proxies,
         )
     if name == "telegram":
         from bot.telegram import TelegramAdapter

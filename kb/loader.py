@@ -84,7 +84,7 @@ def _list_field(meta: dict[str, object], key: str, line: int) -> tuple[str, ...]
 
 
 def _build(meta: dict[str, object], body: str, body_line: int, lines: dict[str, int],
-           path: str) -> Article:
+           path: str, unknown_category: str | None = None) -> Article:
     line = lines.get
     article_id = _text_field(meta, "id", line("id", 1))
     if not _SLUG.match(article_id):
@@ -93,6 +93,8 @@ def _build(meta: dict[str, object], body: str, body_line: int, lines: dict[str, 
     if lang not in LANGS:
         raise _Invalid(line("lang"), f"unknown lang {lang!r} (expected one of {', '.join(LANGS)})")
     category = _text_field(meta, "category", line("category", 1))
+    if category not in CATEGORIES and unknown_category is not None:
+        category = unknown_category
     if category not in CATEGORIES:
         raise _Invalid(line("category"), f"unknown category {category!r}")
     if not body.strip():
@@ -105,11 +107,19 @@ def _build(meta: dict[str, object], body: str, body_line: int, lines: dict[str, 
     )
 
 
-def parse_article(text: str, path: str) -> tuple[Article | None, LintProblem | None]:
-    """Parse one article's text; exactly one of the pair is None."""
+def parse_article(
+    text: str, path: str, unknown_category: str | None = None
+) -> tuple[Article | None, LintProblem | None]:
+    """Parse one article's text; exactly one of the pair is None.
+
+    `unknown_category` (e.g. "general"): load an article whose category is not one of
+    CATEGORIES under that category instead of rejecting it (another orchard's own
+    categories, such as "gateway"). None, the default, rejects it as before.
+    """
     try:
         front, body, body_line = _split_front_matter(text)
-        article = _build(_parse_yaml(front), body, body_line, _key_lines(front), path)
+        article = _build(_parse_yaml(front), body, body_line, _key_lines(front), path,
+                         unknown_category)
     except _Invalid as invalid:
         return None, LintProblem(path, invalid.line, invalid.message)
     return article, None
@@ -128,16 +138,20 @@ def _files(source: Path) -> tuple[list[Path], LintProblem | None]:
     return [], LintProblem(str(source), None, "no such file or directory")
 
 
-def read_article_file(path: Path) -> tuple[Article | None, LintProblem | None]:
+def read_article_file(
+    path: Path, unknown_category: str | None = None
+) -> tuple[Article | None, LintProblem | None]:
     """Read and parse one file; an unreadable file is a problem, not an exception."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, LintProblem(str(path), None, f"cannot read: {exc}")
-    return parse_article(text, str(path))
+    return parse_article(text, str(path), unknown_category)
 
 
-def load_articles(sources: Iterable[Path | str]) -> tuple[list[Article], list[LintProblem]]:
+def load_articles(
+    sources: Iterable[Path | str], unknown_category: str | None = None
+) -> tuple[list[Article], list[LintProblem]]:
     """Load every `*.md` in the given folders (or files), first id wins on duplicates."""
     articles: dict[str, Article] = {}
     problems: list[LintProblem] = []
@@ -145,7 +159,7 @@ def load_articles(sources: Iterable[Path | str]) -> tuple[list[Article], list[Li
         files, missing = _files(Path(source))
         problems.extend([missing] if missing else [])
         for file in files:
-            article, problem = read_article_file(file)
+            article, problem = read_article_file(file, unknown_category)
             if problem is not None:
                 problems.append(problem)
             elif article is not None and article.id in articles:

