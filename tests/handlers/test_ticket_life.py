@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
+import handlers
 from storage.models import Ticket, TicketEvent, TicketStatus
 from tests.support.chat import labels
 
@@ -220,3 +222,14 @@ async def test_with_no_engineer_to_page_nobody_is_promised_a_response(reporter, 
     assert "暂时没有能接单的工程师，已请服务经理马上安排" in reporter.last().text
     assert "工程师将在" not in reporter.last().text
     assert manager.heard("【无人接单】工单 FL-000001")
+
+
+async def test_the_second_policy_promises_working_days_and_the_site_visit(app, reporter,
+                                                                          engineer):
+    policy = Path(handlers.__file__).parent / "policies" / "major-urgent-general.toml"
+    app.desk.config = app.desk.config.model_copy(update={"sla_policy_file": policy})
+
+    await report_valve_fault(reporter)  # P3 一般 there: 2 h, on site 8 h, 3 working days
+
+    assert "工程师将在2小时内响应、8小时内到场，3个工作日内解决" in reporter.last().text
+    assert "0小时" not in reporter.transcript()

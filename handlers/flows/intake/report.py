@@ -17,12 +17,14 @@ from typing import Any
 
 from handlers.core import logctx, tokens
 from handlers.core.context import IDLE, Ctx
-from handlers.core.errors import StaleAction
+from handlers.core.errors import NotAllowed, StaleAction
+from handlers.core.inputs import seen
 from handlers.core.router import Router
 from handlers.core.texts import Lazy, lazy
-from handlers.flows import reporter
+from handlers.flows import admission, reporter
 from handlers.flows.intake import selfservice
 from handlers.flows.jobs.opening import NewTicket, open_ticket
+from handlers.flows.jobs.summary import promise
 from handlers.rules import faults, triage
 from handlers.rules.triage import Impact
 from storage import tickets
@@ -114,7 +116,7 @@ async def _ask_where(ctx: Ctx, text: str, ticket_ids: list[int]) -> None:
 
 async def start(ctx: Ctx, text: str) -> None:
     description, cut = clip(ctx, text)
-    if len(description) < MIN_DESCRIPTION_CHARS:
+    if len(seen(description)) < MIN_DESCRIPTION_CHARS:  # zero-width characters say nothing
         await ctx.reply("intake.too_short")
         return
     if cut:
@@ -132,6 +134,10 @@ async def start(ctx: Ctx, text: str) -> None:
 
 
 async def ask_impact(ctx: Ctx, report: Report) -> None:
+    """Going on to report: only for people who may open tickets (the others are told why and
+    keep their place, so they can go on once approved)."""
+    if not await admission.admitted(ctx):
+        return
     rows = [[(f"impact.{i}", tokens.dialogue(report.n, Action.IMPACT, i))] for i in Impact]
     ctx.set_state(State.IMPACT, report)
     await ctx.reply("intake.ask_impact", rows)
@@ -222,7 +228,7 @@ async def confirm(ctx: Ctx, report: Report) -> None:
         "intake.confirm", rows, description=report.description,
         site=(ctx.person.site if ctx.person else "") or "-",
         impact=lazy(f"impact.{report.impact}"), priority=lazy(f"priority.{report.priority}"),
-        response_hours=window.response_hours, resolve_hours=window.resolve_hours,
+        promise=promise(window),
         photos=len(report.photos),
     )
 
@@ -230,6 +236,8 @@ async def confirm(ctx: Ctx, report: Report) -> None:
 @router.dialogue_button(Action.SUBMIT, State.CONFIRM)
 async def submit(ctx: Ctx, arg: str) -> None:
     assert ctx.person is not None
+    if not await admission.admitted(ctx):
+        return
     report = ctx.data(Report)
     new = NewTicket(
         description=report.description, impact=report.impact, priority=report.priority,
@@ -251,12 +259,13 @@ async def new_fault(ctx: Ctx, arg: str) -> None:
 
 @router.dialogue_button(Action.ADD_TO, State.CHOICE, arg=r"\d{1,10}", legacy=r"add_(\d{1,10})")
 async def add_to_ticket(ctx: Ctx, arg: str) -> None:
-    """The words belong to this open job."""
+    """The words belong to this open job (one of the presser's own: the id is checked, the
+    button could be forged)."""
     text = ctx.data(Report).text
-    ctx.set_state(IDLE)
     ticket = await tickets.get(ctx.tx, int(arg), lock=True)
-    if ticket is None:
-        raise StaleAction("error.stale_report")
+    if ticket is None or ctx.person is None or ticket.reporter_id != ctx.person.id:
+        raise NotAllowed("error.not_your_ticket")
+    ctx.set_state(IDLE)
     logctx.ticket(ticket.id)
     await reporter.add_note(ctx, ticket, text)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.core.context import Ctx
-from handlers.core.texts import lazy
+from handlers.core.texts import Lazy, lazy
+from handlers.rules.sla import Window
 from storage import people, tickets
 from storage.models import Person, Role, Ticket
 
@@ -17,13 +18,24 @@ def number(ticket: Ticket) -> str:
     return tickets.number(ticket.id or 0)
 
 
+def promise(window: Window) -> Lazy:
+    """What the SLA promises, in plain words: hours, or working days where the policy
+    counts those, and the on-site time where it promises one."""
+    resolve = lazy("sla.working_days", n=window.resolve_days) if window.resolve_days \
+        else lazy("sla.hours", n=window.resolve_hours)
+    response = lazy("sla.hours", n=window.response_hours)
+    if window.onsite_hours is not None:
+        return lazy("sla.promise_onsite", response=response, resolve=resolve,
+                    onsite=lazy("sla.hours", n=window.onsite_hours))
+    return lazy("sla.promise", response=response, resolve=resolve)
+
+
 def summary_fields(ctx: Ctx, ticket: Ticket) -> dict[str, Any]:
     window = ctx.config.sla.window(ticket.priority)
     return {
         "number": number(ticket),
         "priority": lazy(f"priority.{ticket.priority}"),
-        "response_hours": window.response_hours,
-        "resolve_hours": window.resolve_hours,
+        "promise": promise(window),
         "response_due": ticket.response_due,
         "resolve_due": ticket.resolve_due,
         "onsite_due": ticket.onsite_due or "-",
