@@ -16,7 +16,7 @@ from handlers.core.errors import StaleAction
 from handlers.core.router import Router
 from handlers.core.texts import lazy
 from handlers.flows.engineer.keyboard import work_buttons
-from handlers.flows.jobs import clocks
+from handlers.flows.jobs import clocks, paging
 from handlers.flows.jobs.clocks import SlaDue
 from handlers.flows.jobs.status import STATUS_EVENT
 from handlers.flows.jobs.summary import number, summary_fields, tell, tell_managers
@@ -85,6 +85,7 @@ async def take_over(ctx: Ctx, ticket: Ticket, arg: str) -> None:
     await ctx.reply("expert.took", work_buttons(ticket), **fields)
     if previous is not None:
         await ctx.notify(previous, "engineer.taken_over", **fields)
+    await paging.hand_over_attachments(ctx, ticket, me)
     await tell(ctx, ticket.reporter_id, "reporter.taken_over", **fields)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 import handlers
+from handlers.core.messages import Kind
 from storage.models import Ticket, TicketEvent, TicketStatus
 from tests.support.chat import labels
 
@@ -233,3 +234,22 @@ async def test_the_second_policy_promises_working_days_and_the_site_visit(app, r
 
     assert "工程师将在2小时内响应、8小时内到场，3个工作日内解决" in reporter.last().text
     assert "0小时" not in reporter.transcript()
+
+
+async def test_photos_and_the_location_sent_with_a_report_reach_the_engineer(app, reporter,
+                                                                             engineer):
+    ref = await app.files.save(b"\xff\xd8jpeg", "valve.jpg", "image/jpeg")
+    await reporter.says("电磁阀打不开")
+    await reporter.sends_photo(ref)
+    await reporter.send(reporter.incoming(Kind.LOCATION, location=(22.5431, 114.0579)))
+    await reporter.presses("没解决，报修")
+    await reporter.presses("单个设备")
+    await reporter.presses("确认提交")
+    assert "附件：照片 1 张和位置（接单后发给您）" in engineer.last().text
+
+    await engineer.presses("接单")
+
+    photos = [m for m in engineer.inbox() if m.files]
+    assert photos and photos[-1].files[0].key == ref.key
+    assert "工单 FL-000001 报修时附带的照片（1 张）" in photos[-1].text
+    assert engineer.heard("工单 FL-000001 报修时发来的位置：22.5431, 114.0579")

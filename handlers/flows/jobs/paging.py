@@ -18,7 +18,15 @@ from handlers.core.router import Router
 from handlers.flows.engineer.keyboard import work_buttons
 from handlers.flows.jobs import clocks
 from handlers.flows.jobs.status import move
-from handlers.flows.jobs.summary import STAFF, number, summary_fields, tell, tell_managers
+from handlers.flows.jobs.summary import (
+    STAFF,
+    attachment_files,
+    attachments,
+    number,
+    summary_fields,
+    tell,
+    tell_managers,
+)
 from handlers.rules import rota
 from storage import people, tickets, timers
 from storage.models import Page, PageState, Person, Role, Ticket, TicketStatus, Timer
@@ -86,7 +94,7 @@ async def _page(ctx: Ctx, ticket: Ticket, engineer: Person) -> bool:
         engineer, "engineer.page", rows, key=key, **summary_fields(ctx, ticket),
         reporter=reporter.name if reporter else "-",
         phone=(reporter.phone if reporter else "") or "-",
-        ack_minutes=timeout.total_seconds() / 60,
+        ack_minutes=timeout.total_seconds() / 60, attachments=attachments(ticket),
     )
     page = Page(ticket_id=tid, person_id=engineer.id or 0, message_key=key, at=ctx.now)
     if sent is None:  # cannot reach them: record it and try the next one
@@ -143,6 +151,19 @@ async def accept(ctx: Ctx, ticket: Ticket, arg: str) -> None:
     await ctx.reply("engineer.accepted", work_buttons(ticket), **fields)
     await tell(ctx, ticket.reporter_id, "reporter.accepted", name=me.name,
                phone=me.phone or "-", **fields)
+    await hand_over_attachments(ctx, ticket, me)
+
+
+async def hand_over_attachments(ctx: Ctx, ticket: Ticket, engineer: Person) -> None:
+    """The photos and location sent with the report reach whoever took the job."""
+    files = attachment_files(ticket)
+    if files:
+        await ctx.notify(engineer, "engineer.attachments", files=files, number=number(ticket),
+                         count=len(files))
+    if ticket.location:
+        lat, lon = ticket.location[0], ticket.location[1]
+        await ctx.notify(engineer, "engineer.reported_location", number=number(ticket),
+                         lat=lat, lon=lon)
 
 
 async def _close_other_pages(ctx: Ctx, ticket: Ticket, taker: Person) -> None:

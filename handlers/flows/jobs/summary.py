@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.core.context import Ctx
+from handlers.core.messages import FileRef
 from handlers.core.texts import Lazy, lazy
 from handlers.rules.sla import Window
 from storage import people, tickets
@@ -28,6 +29,22 @@ def promise(window: Window) -> Lazy:
         return lazy("sla.promise_onsite", response=response, resolve=resolve,
                     onsite=lazy("sla.hours", n=window.onsite_hours))
     return lazy("sla.promise", response=response, resolve=resolve)
+
+
+def attachments(ticket: Ticket) -> Lazy:
+    """What the reporter sent with the report, in a few words."""
+    n = len(ticket.attachments or [])
+    if n and ticket.location:
+        return lazy("attach.photos_location", n=n)
+    if n:
+        return lazy("attach.photos", n=n)
+    return lazy("attach.location") if ticket.location else lazy("attach.none")
+
+
+def attachment_files(ticket: Ticket) -> tuple[FileRef, ...]:
+    return tuple(FileRef(a.get("key", ""), a.get("name", ""),
+                         a.get("mime", "application/octet-stream"), int(a.get("size", 0)))
+                 for a in ticket.attachments or [] if a.get("key"))
 
 
 def summary_fields(ctx: Ctx, ticket: Ticket) -> dict[str, Any]:
