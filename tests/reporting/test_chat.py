@@ -68,3 +68,20 @@ async def test_the_quarterly_classification_goes_to_the_manager(app, history, ma
     await app.jobs.run("quarterly")
     await settle(app)
     assert manager.last().text.startswith("季度故障分类统计 2026-Q4")
+
+
+async def test_this_months_report_counts_what_the_named_month_counts(app, clock, reporter,
+                                                                    engineer, manager):
+    from tests.handlers.test_ticket_life import report_valve_fault
+
+    clock.set(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))  # 20:00 in Shanghai
+    await report_valve_fault(reporter)  # P3: response due 04:00 tomorrow, site time
+    await engineer.presses("接单")
+
+    await manager.says("/report")
+    so_far = manager.last().text
+    await manager.says("/report 2026-11")
+    named = manager.last().text
+
+    assert "服务及时率（按时响应）：100%（1/1" in so_far
+    assert so_far.splitlines()[2:] == named.splitlines()[2:]

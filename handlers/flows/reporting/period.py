@@ -105,9 +105,10 @@ def previous_week(now: datetime, zone: str) -> Period:
 
 
 def month_to_date(now: datetime, zone: str) -> Period:
-    """From the first of this month to the end of today (what /report shows by default)."""
-    today = local_day(now, zone)
-    return days(today.replace(day=1), today, zone, f"{today:%Y-%m}")
+    """This month, exactly as `/report 2026-12` names it (what /report and the dashboard show
+    by default): only what has happened by now is counted, so it reads "so far" without a
+    second definition of the month (a response due tomorrow but given today counts in both)."""
+    return parse(f"{local_day(now, zone):%Y-%m}", zone)
 
 
 def previous_quarter(now: datetime, zone: str) -> Period:
