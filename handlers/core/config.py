@@ -33,6 +33,9 @@ class DeskConfig(BaseModel):
     timezone: str = "Asia/Shanghai"  # site time: deadlines shown, quiet hours, report periods
     default_language: str = "zh"
     max_message_chars: int = Field(2000, gt=0)  # longer descriptions are cut, the reporter told
+    # channels whose people come from a company directory (comma-separated): they register
+    # without an invitation or a manager's approval; everyone else needs one of the two
+    directory_channels: str = "wecom"
 
     # SLA: a TOML policy (handlers/policies/*.toml); none = the service plan's table
     sla_policy_file: Path | None = None
@@ -49,7 +52,7 @@ class DeskConfig(BaseModel):
 
     # records: diagnosis attachments deleted after close; the record itself kept 5 years
     attachment_retention_days: int = Field(30, ge=0)
-    record_retention_days: int = Field(5 * 365, ge=0)
+    record_retention_years: int = Field(5, ge=1)  # calendar years: leap days included
 
     # the service plan's targets, as reports judge them (shares, 0–1)
     target_timeliness: float = Field(0.98, ge=0, le=1)
@@ -103,6 +106,10 @@ class DeskConfig(BaseModel):
         except (OSError, ValueError, KeyError, TypeError) as exc:  # TOMLDecodeError: ValueError
             raise ValueError(f"'{value}' is not a usable SLA policy: {exc}") from None
         return value
+
+    @property
+    def directory_channel_names(self) -> frozenset[str]:
+        return frozenset(c.strip() for c in self.directory_channels.split(",") if c.strip())
 
     @property
     def zone(self) -> ZoneInfo:

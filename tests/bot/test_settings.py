@@ -99,7 +99,7 @@ BAD = [
     ("WEEKLY_REPORT_CRON", "mars 08:00",
      "'mars 08:00' is not days and HH:MM, e.g. 'mon 08:00' or 'mon,thu 08:30' (or empty: off)"),
     ("CONFIRM_AUTO_HOURS", "-1", "'-1' is not a number >= 0"),
-    ("RECORD_RETENTION_DAYS", "-30", "'-30' is not a number >= 0"),
+    ("RECORD_RETENTION_YEARS", "0", "'0' is not a number >= 1"),
     ("OUTBOX_MAX_ATTEMPTS", "0", "'0' is not a number >= 1"),
     ("SWEEP_INTERVAL_SECONDS", "0", "'0' is not a number > 0"),
     ("TARGET_TIMELINESS", "98", "'98' is not a number <= 1"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -331,3 +331,33 @@ async def test_an_earlier_rounds_not_fixed_button_is_stale_after_a_second_fix(ap
 
     assert "已过期" in reporter.last().text
     assert (await ticket(app)).status == TicketStatus.RESOLVED
+
+
+async def test_the_record_is_kept_five_calendar_years_across_a_leap_day(app, clock, reporter,
+                                                                       engineer):
+    clock.set(datetime(2027, 3, 1, 2, 0, tzinfo=UTC))  # five years on spans 29 Feb 2028
+    await fixed_job(reporter, engineer)
+    await tick(app, clock, hours=24)
+    await reporter.presses("没有复发")
+    await reporter.presses("5 非常满意")
+    await reporter.presses("不用了")
+    closed_at = (await ticket(app)).closed_at
+
+    clock.set(closed_at.replace(year=closed_at.year + 5) - timedelta(days=1))  # 1826 days on
+    await tick(app, clock, minutes=1)
+    assert await ticket(app) is not None
+    clock.set(closed_at.replace(year=closed_at.year + 5))
+    await tick(app, clock, minutes=1)
+    assert await ticket(app) is None
+
+
+async def test_a_job_that_never_closes_is_still_removed_after_the_retention_period(
+    app, clock, reporter
+):
+    await report_valve_fault(reporter)  # nobody takes it, nobody closes it
+    opened = (await ticket(app)).created_at
+
+    clock.set(opened.replace(year=opened.year + 5))
+    await tick(app, clock, minutes=1)
+
+    assert await ticket(app) is None

@@ -11,6 +11,7 @@ from handlers.core import logctx
 from handlers.core.context import Ctx
 from handlers.flows.jobs import clocks, paging
 from handlers.flows.jobs.summary import summary_fields, tell_managers
+from handlers.flows.records import retention
 from handlers.flows.reporter import urge_rows
 from storage import tickets
 from storage.models import Person, Ticket
@@ -54,6 +55,7 @@ async def open_ticket(ctx: Ctx, reporter: Person, new: NewTicket) -> Ticket:
         impact=ticket.impact, category=ticket.category, kb_shown=ticket.kb_shown,
     )
     await clocks.start_all(ctx, ticket)
+    await retention.keep_record(ctx, ticket)
     if ticket.priority == "P1":
         await tell_managers(ctx, "manager.p1_opened", ticket)
     paged = await paging.page_next(ctx, ticket)  # nobody: the managers are told at once

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from handlers.core.context import Ctx
@@ -26,14 +26,30 @@ class Event(StrEnum):
     ATTACHMENTS_PURGED = "attachments_purged"
 
 
+def years_later(when: datetime, years: int) -> datetime:
+    """The same moment `years` calendar years on (29 February becomes 28 February)."""
+    try:
+        return when.replace(year=when.year + years)
+    except ValueError:
+        return when.replace(year=when.year + years, day=28)
+
+
+async def keep_record(ctx: Ctx, ticket: Ticket) -> None:
+    """The record is kept for the retention period from now: at opening (a job that never
+    closes is still removed in time) and again at closing."""
+    await timers.schedule(ctx.tx, f"{Due.PURGE_RECORD}:{ticket.id}", Due.PURGE_RECORD,
+                          years_later(ctx.now, ctx.config.record_retention_years),
+                          ticket_id=ticket.id)
+
+
 async def schedule(ctx: Ctx, ticket: Ticket) -> None:
-    tid, cfg = ticket.id or 0, ctx.config
+    """At closing: diagnosis attachments go after their period, the record after its own."""
     if ticket.attachments:
-        await timers.schedule(ctx.tx, f"{Due.PURGE_ATTACHMENTS}:{tid}", Due.PURGE_ATTACHMENTS,
-                              ctx.now + timedelta(days=cfg.attachment_retention_days),
-                              ticket_id=tid)
-    await timers.schedule(ctx.tx, f"{Due.PURGE_RECORD}:{tid}", Due.PURGE_RECORD,
-                          ctx.now + timedelta(days=cfg.record_retention_days), ticket_id=tid)
+        await timers.schedule(ctx.tx, f"{Due.PURGE_ATTACHMENTS}:{ticket.id}",
+                              Due.PURGE_ATTACHMENTS,
+                              ctx.now + timedelta(days=ctx.config.attachment_retention_days),
+                              ticket_id=ticket.id)
+    await keep_record(ctx, ticket)
 
 
 @router.ticket_timer(Due.PURGE_ATTACHMENTS)
