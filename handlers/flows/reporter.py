@@ -153,13 +153,16 @@ async def add_note(ctx: Ctx, ticket: Ticket, text: str) -> None:
     """More words for an open job: recorded, forwarded; an awaited answer restarts the clock."""
     if ctx.person is None or ctx.person.id != ticket.reporter_id or ticket.status not in OPEN:
         raise StaleAction(number=number(ticket))
-    note = text.strip()[: ctx.config.max_message_chars]
+    limit = ctx.config.max_message_chars
+    note = text.strip()[:limit]
     await tickets.add_event(ctx.tx, ticket, Event.NOTE, ctx.now, ctx.person.id, text=note)
     if ticket.status == TicketStatus.WAITING_FOR_REPORTER:
         await move(ctx.tx, ticket, TicketStatus.IN_PROGRESS, ctx.now, ctx.person.id,
                    answered=True)
         await clocks.resume(ctx, ticket)
     fields = summary_fields(ctx, ticket)
+    if len(text.strip()) > limit:
+        await ctx.reply("intake.kept_first", limit=limit)
     await ctx.reply("reporter.note_added", **fields)
     if ticket.assignee_id is not None:
         engineer = await ctx.tx.get(Person, ticket.assignee_id)

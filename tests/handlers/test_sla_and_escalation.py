@@ -256,6 +256,17 @@ async def test_a_reporter_adds_text_to_an_open_ticket(app, reporter, engineer):
     assert "已补充到工单 FL-000001" in reporter.last().text
 
 
+async def test_a_long_note_to_an_open_ticket_is_cut_and_the_reporter_told(app, reporter,
+                                                                          engineer):
+    await report_valve_fault(reporter)
+    await engineer.presses("接单")
+    await reporter.says("阀" * 5000)
+    await reporter.presses("补充到 FL-000001")
+
+    assert reporter.heard("您的描述较长，已保留前 2000 个字。")
+    assert "已补充到工单 FL-000001" in reporter.last().text
+
+
 async def test_a_reporter_with_an_open_ticket_can_still_report_a_new_fault(app, reporter,
                                                                           engineer):
     await report_valve_fault(reporter)

@@ -108,9 +108,11 @@ async def _ask_where(ctx: Ctx, text: str, ticket_ids: list[int]) -> None:
           tokens.dialogue(nonce, Action.ADD_TO, tid))] for tid in ticket_ids
     ]
     rows.append([("button.new_fault", tokens.dialogue(nonce, Action.NEW))])
-    kept = ctx.data(Report)
-    ctx.set_state(State.CHOICE, Report(n=nonce, text=text[: ctx.config.max_message_chars],
-                                       photos=kept.photos, location=kept.location))
+    kept, (words, cut) = ctx.data(Report), clip(ctx, text)
+    ctx.set_state(State.CHOICE, Report(n=nonce, text=words, photos=kept.photos,
+                                       location=kept.location))
+    if cut:
+        await ctx.reply("intake.kept_first", limit=ctx.config.max_message_chars)
     await ctx.reply("reporter.add_or_new", rows)
 
 
