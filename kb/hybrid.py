@@ -17,8 +17,12 @@ Per query and per language group (the reporter's language first, then the other)
   rather than chatter, as the mean cosine to its nearest labelled fault reports minus
   that to its nearest labelled chatter (greetings, thanks, prices, equipment we do not
   cover), from a small set of labelled example queries;
-- a logistic model turns the features into a probability that the group answers; the
-  group is shown when it reaches `tau`, else the next group is tried, else nothing.
+- a logistic model over a few of the features (`Calibration.features`; the shipped one
+  reads only `fused` and `intent`: more features fitted on a few hundred queries fitted
+  their own set and did worse on the other) turns them into a probability that the
+  group answers; the group is shown when it reaches `tau`, else the next group is
+  tried, else nothing. kb.search evaluates the whole message and each of its clauses
+  and keeps, per group, the one with the highest probability.
 
 Every weight, the model and `tau` are fitted by `fit` on one labelled set and measured
 on another (bench/kb_crossval.py); the shipped values are in kb/tuned.py.
@@ -55,10 +59,15 @@ class Calibration:
     tau: float
     gap: float = 0.3  # further hits: fused within `gap` of the best one
     knn: int = 3  # neighbours per side for the intent feature
+    features: tuple[str, ...] = FEATURES  # which FEATURES the model reads, in this order
 
     def probability(self, x: Sequence[float]) -> float:
+        """The model's probability that the group answers, from a full FEATURES row."""
+        if len(x) != len(FEATURES):
+            raise ValueError(f"expected {len(FEATURES)} features, got {len(x)}")
+        used = [x[FEATURES.index(name)] for name in self.features]
         z = sum(c * (v - m) / s for c, v, m, s in
-                zip(self.coef, x, self.mean, self.scale, strict=True)) + self.bias
+                zip(self.coef, used, self.mean, self.scale, strict=True)) + self.bias
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 

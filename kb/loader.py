@@ -83,8 +83,24 @@ def _list_field(meta: dict[str, object], key: str, line: int) -> tuple[str, ...]
     return tuple(str(v).strip() for v in value if str(v).strip())
 
 
+# Another orchard's own categories, mapped to ours when the meaning is plain; any other
+# unknown category loads as `unknown_category` ("general" by default), with a note.
+CATEGORY_SYNONYMS: dict[str, str] = {
+    "gateway": "network", "router": "network", "lora": "network", "4g": "network",
+    "wifi": "network", "dtu": "network", "modem": "network", "communication": "network",
+    "drone": "general", "other": "general", "misc": "general",
+    "solar": "power", "battery": "power", "electric": "power", "electrical": "power",
+    "cctv": "camera", "video": "camera", "nvr": "camera",
+    "soil": "sensor", "meteo": "weather", "rain": "weather",
+    "drip": "irrigation", "sprinkler": "irrigation", "fertilizer": "fertigation",
+    "insect": "pest", "trap": "pest", "app": "platform", "software": "platform",
+    "account": "platform",
+}
+
+
 def _build(meta: dict[str, object], body: str, body_line: int, lines: dict[str, int],
-           path: str, unknown_category: str | None = None) -> Article:
+           path: str, unknown_category: str | None = "general",
+           notes: list[LintProblem] | None = None) -> Article:
     line = lines.get
     article_id = _text_field(meta, "id", line("id", 1))
     if not _SLUG.match(article_id):
@@ -94,7 +110,11 @@ def _build(meta: dict[str, object], body: str, body_line: int, lines: dict[str, 
         raise _Invalid(line("lang"), f"unknown lang {lang!r} (expected one of {', '.join(LANGS)})")
     category = _text_field(meta, "category", line("category", 1))
     if category not in CATEGORIES and unknown_category is not None:
-        category = unknown_category
+        mapped = CATEGORY_SYNONYMS.get(category.strip().lower(), unknown_category)
+        if notes is not None:
+            notes.append(LintProblem(path, line("category"), f"unknown category {category!r}, "
+                                     f"loaded as {mapped!r}"))
+        category = mapped
     if category not in CATEGORIES:
         raise _Invalid(line("category"), f"unknown category {category!r}")
     if not body.strip():
@@ -108,21 +128,23 @@ def _build(meta: dict[str, object], body: str, body_line: int, lines: dict[str, 
 
 
 def parse_article(
-    text: str, path: str, unknown_category: str | None = None
+    text: str, path: str, unknown_category: str | None = "general"
 ) -> tuple[Article | None, LintProblem | None]:
-    """Parse one article's text; exactly one of the pair is None.
+    """Parse one article's text: (article, None), (None, problem) or (article, note).
 
-    `unknown_category` (e.g. "general"): load an article whose category is not one of
-    CATEGORIES under that category instead of rejecting it (another orchard's own
-    categories, such as "gateway"). None, the default, rejects it as before.
+    An article whose category is not one of CATEGORIES (another orchard's own, such as
+    "gateway") is loaded under its CATEGORY_SYNONYMS entry, else `unknown_category`,
+    and the pair's second item is a non-fatal note saying so. `unknown_category=None`
+    rejects it instead (the strict behaviour before issue 15).
     """
+    notes: list[LintProblem] = []
     try:
         front, body, body_line = _split_front_matter(text)
         article = _build(_parse_yaml(front), body, body_line, _key_lines(front), path,
-                         unknown_category)
+                         unknown_category, notes)
     except _Invalid as invalid:
         return None, LintProblem(path, invalid.line, invalid.message)
-    return article, None
+    return article, (notes[0] if notes else None)
 
 
 def _id_line(article: Article) -> int | None:
@@ -139,7 +161,7 @@ def _files(source: Path) -> tuple[list[Path], LintProblem | None]:
 
 
 def read_article_file(
-    path: Path, unknown_category: str | None = None
+    path: Path, unknown_category: str | None = "general"
 ) -> tuple[Article | None, LintProblem | None]:
     """Read and parse one file; an unreadable file is a problem, not an exception."""
     try:
@@ -150,9 +172,12 @@ def read_article_file(
 
 
 def load_articles(
-    sources: Iterable[Path | str], unknown_category: str | None = None
+    sources: Iterable[Path | str], unknown_category: str | None = "general"
 ) -> tuple[list[Article], list[LintProblem]]:
-    """Load every `*.md` in the given folders (or files), first id wins on duplicates."""
+    """Load every `*.md` in the given folders (or files), first id wins on duplicates.
+
+    Problems hold the files skipped and non-fatal notes (an unknown category mapped).
+    """
     articles: dict[str, Article] = {}
     problems: list[LintProblem] = []
     for source in sources:
@@ -162,7 +187,9 @@ def load_articles(
             article, problem = read_article_file(file, unknown_category)
             if problem is not None:
                 problems.append(problem)
-            elif article is not None and article.id in articles:
+            if article is None:
+                continue
+            if article is not None and article.id in articles:
                 first = articles[article.id].path
                 message = f"duplicate id {article.id!r} (first defined in {first})"
                 problems.append(LintProblem(str(file), _id_line(article), message))

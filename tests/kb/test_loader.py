@@ -74,10 +74,27 @@ def test_a_duplicate_id_across_folders_keeps_the_first_and_points_at_the_second(
     assert "duplicate id 'same'" in problem.message
 
 
-def test_an_unknown_category_points_at_its_line() -> None:
-    _, problem = parse_article(GOOD.format(id="x").replace("pump", "tractor", 1), "d.md")
-    assert problem is not None
-    assert (problem.line, problem.message) == (5, "unknown category 'tractor'")
+def test_an_unknown_category_loads_as_general_with_a_note_at_its_line() -> None:
+    article, note = parse_article(GOOD.format(id="x").replace("pump", "tractor", 1), "d.md")
+    assert article is not None and article.category == "general"
+    assert note is not None
+    assert str(note) == "d.md:5: unknown category 'tractor', loaded as 'general'"
+
+
+def test_another_orchards_obvious_categories_map_to_ours(tmp_path: Path) -> None:
+    for theirs, ours in (("gateway", "network"), ("LoRa", "network"), ("drone", "general")):
+        article, note = parse_article(GOOD.format(id="x").replace("pump", theirs, 1), "d.md")
+        assert article is not None and article.category == ours and note is not None
+    (tmp_path / "a.md").write_text(GOOD.format(id="a").replace("pump", "gateway", 1), "utf-8")
+    articles, problems = load_articles([tmp_path])
+    assert [a.category for a in articles] == ["network"]
+    assert [p.message for p in problems] == ["unknown category 'gateway', loaded as 'network'"]
+
+
+def test_strict_loading_still_rejects_an_unknown_category() -> None:
+    article, problem = parse_article(GOOD.format(id="x").replace("pump", "tractor", 1), "d.md",
+                                     unknown_category=None)
+    assert article is None and problem is not None
     assert str(problem) == "d.md:5: unknown category 'tractor'"
 
 
