@@ -18,6 +18,8 @@ from aiohttp import web
 from bot import logs
 from bot.bootstrap import Frontline, build, load_kb, make_database, make_desk
 from bot.settings import Settings, SettingsError, from_args, load
+from handlers.core.escape import visible
+from handlers.flows import admission
 from storage import migrate, people, tickets
 from storage.models import Role
 from storage.uow import Database
@@ -149,15 +151,46 @@ async def cmd_people_add(args: argparse.Namespace) -> int:
 
 
 @_async
+async def cmd_people_invite(args: argparse.Namespace) -> int:
+    """An invitation code for one site; on Telegram also a link that sends it."""
+    from handlers.core.clock import SystemClock
+
+    site = admission.valid_invitation(args.site, args.uses, args.days)
+    if site is None:
+        print(f"need a site (one line, at most {admission.MAX_SITE} characters), --uses 1–"
+              f"{admission.MAX_USES} and --days 1–{admission.MAX_DAYS}", file=sys.stderr)
+        return 2
+    settings = args.settings
+    db = _db(args)
+    await migrate.upgrade(db.engine)
+    async with db.transaction() as tx:
+        code, made = await admission.invite(tx, SystemClock().now(), site, uses=args.uses,
+                                            days=args.days)
+    await db.dispose()
+    until = made.expires_at.astimezone(settings.zone)
+    print(f"invitation for {site}: {admission.shown(code)} ({args.uses} uses, valid until "
+          f"{until:%Y-%m-%d %H:%M})")
+    token = settings.telegram_bot_token.get_secret_value()
+    if token:
+        from bot.telegram import bot_username, chat_link
+
+        link = chat_link(await bot_username(settings.telegram_api_base_url, token), code)
+        if link:
+            print(f"Telegram: {link}")
+    return 0
+
+
+@_async
 async def cmd_people_list(args: argparse.Namespace) -> int:
     db = _db(args)
     async with db.transaction() as tx:
         everyone = await people.people(tx)
         rows = [(p, await people.identities_of(tx, p.id or 0)) for p in everyone]
-    for p, idents in rows:
+    for p, idents in rows:  # names, sites and ids are people's text: no terminal escapes
         where = ", ".join(f"{i.channel}:{i.external_user_id}" for i in idents) or "-"
         skills = ",".join(p.skills) or "-"
-        print(f"{p.id:>4}  {p.name:<10} {p.role:<9} {p.site or '-':<10} {skills:<30} {where}")
+        print(visible(f"{p.id:>4}  {p.name:<10} {p.role:<9} {p.site or '-':<10} {skills:<30} "
+                      f"{where}"))
     await db.dispose()
     return 0
 
@@ -167,9 +200,10 @@ async def cmd_tickets_list(args: argparse.Namespace) -> int:
     db = _db(args)
     async with db.transaction() as tx:
         rows = await tickets.listing(tx, status=args.status, limit=args.limit)
-    for t in rows:
-        print(f"{tickets.number(t.id or 0)}  {t.priority}  {t.status:<20} {t.site or '-':<10} "
-              f"{t.created_at:%Y-%m-%d %H:%M}  {t.description[:40]}")
+    for t in rows:  # the site and description are people's text: no terminal escapes
+        print(visible(f"{tickets.number(t.id or 0)}  {t.priority}  {t.status:<20} "
+                      f"{t.site or '-':<10} {t.created_at:%Y-%m-%d %H:%M}  "
+                      f"{t.description[:40]}"))
     await db.dispose()
     return 0
 
@@ -211,7 +245,7 @@ async def cmd_tickets_report(args: argparse.Namespace) -> int:
     if not out:
         print(f"no ticket {args.number}", file=sys.stderr)
         return 1
-    print(out[0])
+    print("\n".join(visible(line) for line in out[0].split("\n")))
     return 0
 
 
@@ -286,6 +320,8 @@ async def cmd_kb_stats(args: argparse.Namespace) -> int:
 
 
 def _ticket_text(t: Any, events: list[Any], names: dict[int | None, str]) -> str:
+    """One ticket for a terminal: each line shown with control characters made visible
+    (a description's ESC or BEL never acts on the operator's terminal)."""
     lines = [
         f"{tickets.number(t.id)}  {t.priority}  {t.status}",
         f"reporter: {names.get(t.reporter_id, '-')}  site: {t.site or '-'}  "
@@ -303,7 +339,7 @@ def _ticket_text(t: Any, events: list[Any], names: dict[int | None, str]) -> str
     for e in events:
         who = names.get(e.actor_id, "bot")
         lines.append(f"  {e.at:%Y-%m-%d %H:%M:%S}Z  {who:<8} {e.kind:<12} {e.details}")
-    return "\n".join(lines)
+    return "\n".join(visible(line) for line in lines)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -354,6 +390,13 @@ def _people_commands(sub: Any) -> None:
     add.add_argument("--web", help="web chat id")
     add.set_defaults(func=cmd_people_add)
     ps.add_parser("list", help="list people").set_defaults(func=cmd_people_list)
+    invite = ps.add_parser("invite", help="an invitation code (and Telegram link) for a site")
+    invite.add_argument("--site", required=True)
+    invite.add_argument("--uses", type=int, default=admission.DEFAULT_USES,
+                        help=f"how many people (default {admission.DEFAULT_USES})")
+    invite.add_argument("--days", type=int, default=admission.DEFAULT_DAYS,
+                        help=f"valid for (default {admission.DEFAULT_DAYS} days)")
+    invite.set_defaults(func=cmd_people_invite)
 
 
 def _ticket_commands(sub: Any) -> None:

@@ -1,26 +1,26 @@
 """The managers' read-only dashboard: open tickets with live SLA clocks, breaches, engineer
 load, this month's figures and charts. Server-rendered HTML with a little JS, no CDN.
 
-Sign-in: `frontline dashboard token` prints a link with a random token; only its SHA-256 and
-expiry are written to `<files_dir>/dashboard_tokens` (one token a line), so the file never
-holds a usable secret and deleting it revokes every token. `/dashboard/login?token=…` puts
-the token in an HttpOnly cookie; every dashboard request checks it again (a missing token →
-401, a wrong or expired one → 403).
+Sign-in (bot/dashboard_tokens.py): `frontline dashboard token` prints a link that works once
+and for minutes; `/dashboard/login?token=…` spends it for a session token in an HttpOnly,
+SameSite=Strict cookie with its own expiry (Secure when the site is served over TLS). Every
+dashboard request checks the session again (none → 401, a wrong, expired or revoked one →
+403). `frontline dashboard revoke` ends one sign-in or all. Only digests are kept on disk.
+Everything people wrote (sites, names) is HTML-escaped where the page shows it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import html
-import secrets
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from string import Template
 
 from aiohttp import web
 
+from bot.dashboard_tokens import SESSION, check_token, exchange, issue_token
 from handlers.core.clock import Clock
 from handlers.core.config import DeskConfig
 from handlers.core.texts import Texts
@@ -32,37 +32,9 @@ from storage.models import Ticket
 from storage.uow import Database, Tx
 
 COOKIE = "fl_dashboard"
-TOKENS_FILE = "dashboard_tokens"
 STATIC = Path(__file__).parent / "static"
 STATIC_FILES = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def issue_token(files_dir: Path, now: datetime, days: float) -> str:
-    """A new sign-in token; its hash and expiry are appended to the tokens file."""
-    token = secrets.token_urlsafe(32)
-    path = Path(files_dir) / TOKENS_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as f:
-        f.write(f"{_digest(token)} {(now + timedelta(days=days)).isoformat()}\n")
-    path.chmod(0o600)
-    return token
-
-
-def check_token(files_dir: Path, token: str, now: datetime) -> bool:
-    path = Path(files_dir) / TOKENS_FILE
-    if not token or not path.exists():
-        return False
-    wanted, ok = _digest(token), False
-    for line in path.read_text("utf-8").splitlines():
-        digest, _, expires = line.partition(" ")
-        # compare every line in constant time: no early exit that leaks which one matched
-        if secrets.compare_digest(digest, wanted) and datetime.fromisoformat(expires) > now:
-            ok = True
-    return ok
+__all__ = ["COOKIE", "Dashboard", "attach_dashboard", "check_token", "issue_token"]
 
 
 def attach_dashboard(app: web.Application, dash: Dashboard) -> None:
@@ -77,13 +49,14 @@ class Dashboard:
     """The pages; `config` gives the company name, the site's zone and the targets."""
 
     def __init__(self, db: Database, clock: Clock, texts: Texts, config: DeskConfig,
-                 files_dir: Path) -> None:
+                 files_dir: Path, *, secure: bool = False, session_hours: float = 12) -> None:
         self.db, self.clock, self.texts, self.config = db, clock, texts, config
-        self.files_dir = files_dir
+        self.files_dir, self.secure, self.session_hours = files_dir, secure, session_hours
         self.lb = render.Labels(texts, texts.default, config.company_name)
 
     async def _valid(self, token: str) -> bool:
-        return await asyncio.to_thread(check_token, self.files_dir, token, self.clock.now())
+        return await asyncio.to_thread(check_token, self.files_dir, token, self.clock.now(),
+                                       SESSION)
 
     async def _refusal(self, request: web.Request) -> web.Response | None:
         token = request.cookies.get(COOKIE, "")
@@ -99,14 +72,18 @@ class Dashboard:
         return web.Response(status=status, text=body, content_type="text/html")
 
     async def login(self, request: web.Request) -> web.Response:
-        token = request.query.get("token", "")
-        if not token:
+        """Spend the sign-in link for a session cookie, then show the dashboard."""
+        link = request.query.get("token", "")
+        if not link:
             return self._error(401, "dash_unauthorized")
-        if not await self._valid(token):
+        session = await asyncio.to_thread(exchange, self.files_dir, link, self.clock.now(),
+                                          self.session_hours)
+        if session is None:
             return self._error(403, "dash_forbidden")
         redirect = web.HTTPSeeOther("/dashboard")
-        redirect.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/dashboard",
-                            secure=request.secure)
+        redirect.set_cookie(COOKIE, session, httponly=True, samesite="Strict",
+                            path="/dashboard", secure=self.secure or request.secure,
+                            max_age=int(self.session_hours * 3600))
         raise redirect
 
     async def page(self, request: web.Request) -> web.Response:

@@ -1,16 +1,25 @@
-"""The delivery worker: drains the outbox through the channel adapters.
+"""The delivery worker: sends the outbox through the channel adapters.
 
-At-least-once: a row is claimed with a lease, sent, then marked sent. A crash between the
-send and the mark means one resend after the lease, which adapters tolerate (the key is the
-same). Failures back off exponentially (or as the platform's retry_after says) up to a cap;
-after the last attempt, or when the person blocked us, the row is marked dead and logged.
+How messages reach it — one way for every reply, one for everything else:
 
-Two ways in: rows a transaction of this process queued are written already claimed by this
-worker and handed over right after the commit (`submit`: no claim round trip on the path of
-every reply); everything else — retries, rows of a replica that died — is claimed by
-`run_once`, which the sweep calls. A chat's messages go out one at a time, in order, on
-either path. What sends came to is written back in shared transactions (`Recorder`): under
-load one commit covers many sends.
+- **Hand-over** (every reply). The composition root sets `db.claimant = worker.claimant()`;
+  `storage.outbox.enqueue` then writes each row already claimed by this worker, and once the
+  transaction has committed, `Database.transaction` passes its rows (`Queued` records) to
+  `submit`, which sends them at once: no claim round trip on the path of every reply.
+- **Claim** (`run_once`): due rows — retries after a failure, rows of a replica that died
+  before sending (their lease ran out) — claimed with a lease. The sweep runs it after every
+  tick through `flush`; `kick` starts one without waiting for it.
+
+Waiting for deliveries: `flush` (the sweep) waits for the hand-overs under way when it starts,
+then claims; `flush_all` (tests, shutdown) waits until none is under way, then claims, and
+returns once every send is marked. `send_direct` bypasses the outbox (the database is down).
+
+A chat's messages go out one at a time, in order, on either path; different chats in
+parallel. What sends came to is written back by the `Recorder`, many per transaction.
+At-least-once: a crash between a send and its mark means one resend after the lease, which
+adapters tolerate (the key is the same). Failures back off exponentially (or as the
+platform's retry_after says) up to a cap; after the last attempt, or when the person blocked
+us, the row is marked dead and logged.
 """
 
 from __future__ import annotations
@@ -22,17 +31,14 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import bindparam, update
-from sqlmodel import col
-
 from bot.channels import Channel, DeliveryError, RecipientUnreachable
 from handlers.core import logctx
 from handlers.core.clock import Clock
 from handlers.core.locks import KeyedLocks
 from handlers.core.messages import Outgoing
 from storage import outbox
-from storage.models import ChatIdentity, Outbox, OutboxState
-from storage.outbox import Sendable
+from storage.models import OutboxState
+from storage.outbox import Queued
 from storage.uow import Claimant, Database
 
 log = logging.getLogger(__name__)
@@ -52,30 +58,28 @@ class RetryPolicy:
 
 @dataclass
 class Outcomes:
-    """What sends came to, to be written back: rows sent (id, when, platform message id),
-    other row changes (retry, dead), identities found unreachable."""
+    """What sends came to, to be written back: rows sent, rows to retry later, rows given
+    up on, (channel, chat id) identities found unreachable."""
 
-    sent: list[dict[str, object]] = field(default_factory=list)
-    updates: list[tuple[int, dict[str, object]]] = field(default_factory=list)
+    sent: list[outbox.Sent] = field(default_factory=list)
+    retries: list[outbox.Retry] = field(default_factory=list)
+    dead: list[outbox.Dead] = field(default_factory=list)
     unreachable: set[tuple[str, str]] = field(default_factory=set)
 
-    def dead(self, row: Sendable, reason: str) -> None:
-        self.updates.append((row.id or 0, {"state": str(OutboxState.DEAD),
-                                           "last_error": reason[:500]}))
+    def urgent(self) -> bool:
+        """Anything but sent marks: what follows it (back-off, telling a manager) must see it."""
+        return bool(self.retries or self.dead or self.unreachable)
+
+    def empty(self) -> bool:
+        return not (self.sent or self.urgent())
 
     def take(self, other: Outcomes) -> None:
         self.sent += other.sent
-        self.updates += other.updates
+        self.retries += other.retries
+        self.dead += other.dead
         self.unreachable |= other.unreachable
 
 
-# One statement for every sent row of a write-back (executemany).
-MARK_SENT = (
-    update(Outbox)
-    .where(col(Outbox.id) == bindparam("row_id"))
-    .values(state=str(OutboxState.SENT), sent_at=bindparam("at"),
-            platform_message_id=bindparam("message_id"), claimed_until=None, last_error="")
-)
 RECENT_SENDS = 2000  # platform ids kept in memory so an edit need not look its target up
 RETRY_MARKS_MAX_SECONDS = 30.0  # well inside the claim lease that a lost mark would run into
 
@@ -98,10 +102,10 @@ class Recorder:
         self._flusher: asyncio.Task[None] | None = None
 
     async def record(self, outcomes: Outcomes) -> None:
-        if not (outcomes.sent or outcomes.updates or outcomes.unreachable):
+        if outcomes.empty():
             return
         self._waiting.take(outcomes)
-        if outcomes.updates or outcomes.unreachable:
+        if outcomes.urgent():
             try:
                 await self.flush()
                 return
@@ -132,7 +136,7 @@ class Recorder:
         message is sent again once its lease runs out."""
         async with self._lock:
             batch, self._waiting = self._waiting, Outcomes()
-            if not (batch.sent or batch.updates or batch.unreachable):
+            if batch.empty():
                 return
             try:
                 await self._write(batch)
@@ -143,21 +147,16 @@ class Recorder:
 
     async def _write(self, batch: Outcomes) -> None:
         async with self.db.transaction() as tx:
-            if batch.sent:
-                conn = await tx.session.connection()
-                await conn.execute(MARK_SENT, batch.sent)
-            for row_id, values in batch.updates:
-                await tx.execute(update(Outbox).where(col(Outbox.id) == row_id).values(**values))
-            for channel, chat_id in batch.unreachable:
-                await tx.execute(
-                    update(ChatIdentity)
-                    .where(col(ChatIdentity.channel) == channel,
-                           col(ChatIdentity.chat_id) == chat_id)
-                    .values(unreachable=True)
-                )
+            await outbox.mark_sent(tx, batch.sent)
+            await outbox.retry_later(tx, batch.retries)
+            await outbox.mark_dead(tx, batch.dead)
+            await outbox.mark_unreachable(tx, batch.unreachable)
 
 
 class DeliveryWorker:
+    """Sends what the outbox holds for this process: rows handed over at commit (`submit`)
+    and due rows it claims (`run_once`). See the module docstring for the ways in."""
+
     def __init__(
         self, db: Database, clock: Clock, channels: Mapping[str, Channel],
         policy: RetryPolicy | None = None, worker_id: str | None = None,
@@ -177,11 +176,13 @@ class DeliveryWorker:
         self._sent_ids: dict[str, str | None] = {}
 
     def claimant(self) -> Claimant:
-        """What the database needs to write rows claimed by this worker and hand them over."""
+        """For `Database.claimant`: rows are written claimed by this worker and, at each
+        commit, handed to `submit`."""
         return Claimant(self.worker_id, self.lease, self.submit)
 
-    def submit(self, rows: Sequence[Sendable]) -> None:
-        """Deliver rows a committed transaction of this process queued (claimed by us)."""
+    def submit(self, rows: Sequence[Queued]) -> None:
+        """Send rows a committed transaction of this process queued, claimed by this worker
+        (the hand-over). Returns at once; `drain` or `flush_all` waits for them."""
         self._spawn(self._deliver_batch(rows))
 
     def _spawn(self, work: Awaitable[object]) -> None:
@@ -203,7 +204,8 @@ class DeliveryWorker:
         self._spawn(self.run_once())
 
     async def drain(self) -> None:
-        """Wait for handed-over and kicked deliveries and their marks (tests, shutdown)."""
+        """Wait until no handed-over or kicked delivery is under way, then write their marks
+        (if the database is away, the marks stay in memory for the next write)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
         try:
@@ -221,6 +223,14 @@ class DeliveryWorker:
         await self._recorder.flush()  # marked before claiming: a lease may have run out
         return await self.run_once()
 
+    async def flush_all(self) -> int:
+        """Deliver everything, for tests and shutdown: wait until no delivery is under way
+        (`drain`: hand-overs, kicks, and any started meanwhile), then claim and send what is
+        due (`run_once`). Returns how many rows were claimed, once every send is marked.
+        Not for the sweep (see `flush`): under steady traffic it would wait for the lull."""
+        await self.drain()
+        return await self.run_once()
+
     async def run_once(self) -> int:
         """Claim and deliver every due message; returns how many were handled, once what
         was sent is marked."""
@@ -236,13 +246,13 @@ class DeliveryWorker:
         await self._recorder.flush()
         return handled
 
-    async def _deliver_batch(self, batch: Sequence[Sendable]) -> None:
+    async def _deliver_batch(self, batch: Sequence[Queued]) -> None:
         """Chats in parallel, each chat's messages in order (they were claimed by id)."""
-        chats: dict[tuple[str, str], list[Sendable]] = {}
+        chats: dict[tuple[str, str], list[Queued]] = {}
         for row in batch:
             chats.setdefault((row.channel, row.chat_id), []).append(row)
 
-        async def one_chat(chat: tuple[str, str], rows: list[Sendable]) -> None:
+        async def one_chat(chat: tuple[str, str], rows: list[Queued]) -> None:
             async with self._chats.hold(chat):
                 for row in rows:
                     # Recorded right after each send: a crash between the two is the only
@@ -259,13 +269,13 @@ class DeliveryWorker:
             if self.on_unreachable is not None:
                 await self.on_unreachable(channel, chat_id)
 
-    async def _claim(self) -> list[Outbox]:
+    async def _claim(self) -> list[Queued]:
         async with self.db.transaction() as tx:
             return await outbox.claim_due(tx, self.clock.now(), self.worker_id, self.lease)
 
     @logctx.binds(outbox=lambda a: a["row"].id)
-    async def _deliver(self, row: Sendable, outcomes: Outcomes) -> None:
-        if row.claimed_until is not None and self.clock.now() >= row.claimed_until:
+    async def _deliver(self, row: Queued, outcomes: Outcomes) -> None:
+        if self.clock.now() >= row.claimed_until:
             # Our lease ran out while earlier sends were slow: another replica may have
             # claimed this row by now, and sending it too would deliver it twice.
             log.warning("outbox %s: lease expired before sending; left to the next claim", row.id)
@@ -278,7 +288,7 @@ class DeliveryWorker:
             message_id = await self._send(channel, out)
         except RecipientUnreachable as exc:
             log.warning("outbox %s: recipient on %s unreachable", row.id, row.channel)
-            outcomes.dead(row, str(exc))
+            outcomes.dead.append({"row_id": row.id, "error": str(exc)})
             outcomes.unreachable.add((row.channel, row.chat_id))
         except DeliveryError as exc:
             self._failed(row, str(exc), exc.retry_after, outcomes)
@@ -287,7 +297,7 @@ class DeliveryWorker:
             self._failed(row, type(exc).__name__, None, outcomes)
         else:
             self._remember(out.key, message_id)
-            outcomes.sent.append({"row_id": row.id or 0, "at": self.clock.now(),
+            outcomes.sent.append({"row_id": row.id, "at": self.clock.now(),
                                   "message_id": message_id})
 
     def _remember(self, key: str, message_id: str | None) -> None:
@@ -312,20 +322,18 @@ class DeliveryWorker:
         await channel.edit(out, target_id)
         return target_id
 
-    def _failed(self, row: Sendable, reason: str, retry_after: float | None,
+    def _failed(self, row: Queued, reason: str, retry_after: float | None,
                 outcomes: Outcomes) -> None:
         if row.attempts >= self.policy.max_attempts:
             log.error("outbox %s to %s gave up after %s attempts: %s", row.id, row.channel,
                       row.attempts, reason)
-            outcomes.dead(row, reason)
+            outcomes.dead.append({"row_id": row.id, "error": reason})
             return
         delay = self.policy.delay(row.attempts, retry_after)
         log.warning("outbox %s to %s failed (attempt %s), retry in %.0fs: %s", row.id,
                     row.channel, row.attempts, delay, reason)
-        outcomes.updates.append((row.id or 0, {
-            "next_attempt_at": self.clock.now() + timedelta(seconds=delay),
-            "claimed_until": None, "claimed_by": None, "last_error": reason[:500],
-        }))
+        outcomes.retries.append({"row_id": row.id, "error": reason,
+                                 "at": self.clock.now() + timedelta(seconds=delay)})
 
     async def send_direct(self, out: Outgoing) -> None:
         """Send without the outbox (the database is down): best effort, logged on failure."""

@@ -1,4 +1,10 @@
-"""/healthz: is the database reachable, is the scheduler alive, how are the channels."""
+"""/healthz: is the database reachable, is the scheduler alive, how are the channels.
+
+With a monitoring token set (FRONTLINE_METRICS_TOKEN), anyone gets only the verdict
+(`{"status": "ok"}`, 200 or 503, what a load balancer needs); the details (channels, backlog,
+timer lag) need `Authorization: Bearer <token>`. Without a token, everyone gets the details
+(a process on loopback).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import text
 
+from bot.security import bearer_ok
 from storage import outbox
 from storage.uow import Database
 
@@ -44,9 +51,13 @@ class Health:
         return report, healthy
 
 
-def add_health_routes(app: web.Application, health: Health) -> None:
-    async def healthz(_request: web.Request) -> web.Response:
+def add_health_routes(app: web.Application, health: Health, token: str = "") -> None:
+    async def healthz(request: web.Request) -> web.Response:
         report, healthy = await health.report()
-        return web.json_response(report, status=200 if healthy else 503)
+        status = 200 if healthy else 503
+        if token and not bearer_ok(request, token):
+            return web.json_response({"status": "ok" if healthy else "unhealthy"},
+                                     status=status)
+        return web.json_response(report, status=status)
 
     app.router.add_get("/healthz", healthz)

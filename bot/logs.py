@@ -8,12 +8,14 @@ text line as `[ticket=FL-000001 update=telegram:5]`.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from datetime import UTC, datetime
 from typing import IO
 
 from handlers.core import logctx
+from handlers.core.escape import visible
 
 # a line for every tick or request would drown the rest; at DEBUG, aiosqlite and PTB would
 # log statement parameters and whole updates (message text, names): personal data
@@ -37,15 +39,25 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
+    """One line a record (a traceback follows on its own lines). The message and the ids are
+    escaped as JSON would escape them (`\\n`, `\\x1b`): a value someone sent (a web chat
+    frame id with a newline) can never start a line of its own that looks like another
+    record."""
+
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        safe = copy.copy(record)
+        safe.message = visible(record.message)
+        return super().formatMessage(safe)
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
         ids = logctx.ids_of(record)
         if not ids:
             return line
-        tail = " ".join(f"{k}={v}" for k, v in sorted(ids.items()))
+        tail = " ".join(f"{k}={visible(str(v))}" for k, v in sorted(ids.items()))
         head, sep, rest = line.partition("\n")  # after the message, before a traceback
         return f"{head} [{tail}]{sep}{rest}"
 

@@ -1,8 +1,10 @@
-"""`frontline report` and `frontline dashboard token`.
+"""`frontline report` and `frontline dashboard token|revoke`.
 
     frontline report --period 2026-Q3 [--format table|markdown|csv|json] [--charts DIR]
     frontline report --from 2026-11-01 --to 2026-11-30 --format markdown --charts out/
-    frontline dashboard token [--days 30]
+    frontline dashboard token [--minutes 15]     a sign-in link: works once, for minutes
+    frontline dashboard revoke ID|LINK|TOKEN     end that sign-in (link and sessions)
+    frontline dashboard revoke --all             end every sign-in
 
 Periods are whole days in the site's time zone (FRONTLINE_TIMEZONE). The scheduled weekly and
 quarterly pushes are in scheduler/jobs.py.
@@ -19,6 +21,7 @@ from typing import Any
 from bot import bootstrap
 from bot.settings import Settings, from_args
 from handlers.core.clock import Clock, SystemClock
+from handlers.core.escape import visible
 from handlers.flows.reporting import charts, figures, period, render
 from handlers.flows.reporting.rates import Targets
 
@@ -38,9 +41,16 @@ def add_commands(sub: Any) -> None:
 
     dash = sub.add_parser("dashboard", help="the managers' web dashboard")
     dsub = dash.add_subparsers(dest="dashboard_cmd", required=True)
-    tok = dsub.add_parser("token", help="issue a sign-in token (its hash is kept on disk)")
-    tok.add_argument("--days", type=float, default=30, help="valid for this many days")
+    tok = dsub.add_parser("token", help="a sign-in link: works once, for a few minutes")
+    tok.add_argument("--minutes", type=float,
+                     help="valid this long (default FRONTLINE_DASHBOARD_LINK_MINUTES, 15)")
     tok.set_defaults(func=cmd_dashboard_token)
+    rev = dsub.add_parser("revoke", help="end a sign-in (its link and sessions), or all")
+    which = rev.add_mutually_exclusive_group(required=True)
+    which.add_argument("token", nargs="?", metavar="ID|LINK|TOKEN",
+                       help="the id printed with the link, the link, or a token")
+    which.add_argument("--all", action="store_true", help="every link and every session")
+    rev.set_defaults(func=cmd_dashboard_revoke)
 
 
 def chosen_period(args: argparse.Namespace, zone: str) -> period.Period:
@@ -83,17 +93,36 @@ async def cmd_report(args: argparse.Namespace) -> int:
     except period.PeriodError as exc:
         print(f"frontline report: {exc}", file=sys.stderr)
         return 2
+    if args.format in ("table", "markdown"):  # for a terminal: names never act on it
+        text = "\n".join(visible(line) for line in text.split("\n"))
     sys.stdout.write(text)
     return 0
 
 
 def cmd_dashboard_token(args: argparse.Namespace) -> int:
-    from bot.dashboard import issue_token
+    from bot.dashboard_tokens import issue_token, token_id
 
     settings = from_args(args)
-    token = issue_token(settings.files_dir, SystemClock().now(), args.days)
-    base = f"http://{settings.host}:{settings.port}"
+    minutes = args.minutes if args.minutes is not None else settings.dashboard_link_minutes
+    if minutes <= 0:
+        print("frontline dashboard token: --minutes must be more than 0", file=sys.stderr)
+        return 2
+    token = issue_token(settings.files_dir, SystemClock().now(), minutes)
+    base = settings.public_url or f"http://{settings.host}:{settings.port}"
     print(f"{base}/dashboard/login?token={token}")
-    print(f"valid for {args.days:g} days; delete {settings.files_dir}/dashboard_tokens "
-          "to revoke every token", file=sys.stderr)
+    print(f"open it within {minutes:g} minutes, once: it signs this browser in for "
+          f"{settings.dashboard_session_hours:g} hours. To end this sign-in: "
+          f"frontline dashboard revoke {token_id(token)}", file=sys.stderr)
+    return 0
+
+
+def cmd_dashboard_revoke(args: argparse.Namespace) -> int:
+    from bot.dashboard_tokens import revoke
+
+    settings = from_args(args)
+    gone = revoke(settings.files_dir, None if args.all else args.token, SystemClock().now())
+    if not gone and not args.all:
+        print("no such sign-in (already revoked, or expired)", file=sys.stderr)
+        return 1
+    print(f"revoked {gone} token(s)")
     return 0

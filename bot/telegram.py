@@ -10,12 +10,14 @@ it may have reached Telegram, so that message can arrive twice: at-least-once).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import secrets
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypedDict
 
+import aiohttp
 from aiohttp import web
 from telegram import (
     BotCommand,
@@ -28,8 +30,10 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.badinput import scrub
 from bot.channels import DeliveryError, Receive, RecipientUnreachable
 from bot.settings import Settings
+from bot.telegram_check import malformed
 from bot.telegram_http import AiohttpRequest
 from handlers.core.messages import FileRef, Incoming, Kind, Outgoing
 from handlers.core.tokens import MAX_TOKEN_BYTES
@@ -60,6 +64,8 @@ class _Origin(TypedDict):
     user_id: str
     update_id: str
     user_name: str
+    private: bool
+    bot_link: str
 
 
 class TelegramAdapter:
@@ -173,16 +179,37 @@ class TelegramAdapter:
         # As many at once as long polling takes (concurrent_updates): a burst waits here as
         # unread bodies, not as parsed updates piling up in memory and in the desk's locks.
         async with self._slots:
-            update = Update.de_json(await request.json(), self.app.bot)
+            update = self._parse(await request.read())
             # Straight to our one handler: the Application's dispatch (groups, filters, a
             # callback context per update) does nothing for us (~3 % of a replica's CPU).
-            await self._on_update(update, None)
-        return web.Response()
+            if update is not None:
+                await self._on_update(update, None)
+        return web.Response()  # a malformed update too: Telegram would retry anything else
+
+    def _parse(self, body: bytes) -> Update | None:
+        """The update, or None (logged once) when its shape is not the Bot API's."""
+        wrong: str | None
+        try:
+            data = json.loads(body)
+        except ValueError:  # UnicodeDecodeError too
+            data, wrong = None, "not JSON"
+        else:
+            wrong = malformed(data)
+        if wrong is None:
+            try:
+                return Update.de_json(data, self.app.bot)
+            except (AttributeError, TypeError, ValueError, KeyError) as exc:
+                wrong = f"unreadable ({type(exc).__name__})"
+        update_id = data.get("update_id") if isinstance(data, dict) else None
+        log.warning("telegram webhook update %s dropped (bad input): %s",
+                    update_id if isinstance(update_id, int) else "?", wrong)
+        return None
 
     async def _on_update(self, update: Update, _: ContextTypes.DEFAULT_TYPE | None) -> None:
         if update.callback_query is not None:  # always answered: the client's spinner stops
             await self._answer(update.callback_query)
         inc = await self.to_incoming(update)
+        inc = scrub(inc) if inc is not None else None  # NUL, NaN: never to the database
         if inc is not None:
             await self.receive(inc)
 
@@ -196,15 +223,18 @@ class TelegramAdapter:
         """An update as the desk's Incoming; None when it is not for us (group chatter)."""
         query = update.callback_query
         if query is not None and query.message is not None:
-            return Incoming("telegram", str(query.message.chat.id), str(query.from_user.id),
+            chat = query.message.chat
+            return Incoming("telegram", str(chat.id), str(query.from_user.id),
                             str(update.update_id), Kind.BUTTON, data=query.data or "",
-                            user_name=query.from_user.full_name)
+                            user_name=query.from_user.full_name,
+                            private=chat.type == "private", bot_link=self.link())
         msg = update.message
         if msg is None or msg.from_user is None or not self._addressed(msg):
             return None
         base: _Origin = {"channel": "telegram", "chat_id": str(msg.chat.id),
                          "user_id": str(msg.from_user.id), "update_id": str(update.update_id),
-                         "user_name": msg.from_user.full_name}
+                         "user_name": msg.from_user.full_name,
+                         "private": msg.chat.type == "private", "bot_link": self.link()}
         return await self._message(msg, msg.from_user.id, base)
 
     async def _message(self, msg: Message, sender_id: int, base: _Origin) -> Incoming:
@@ -221,6 +251,10 @@ class TelegramAdapter:
             return Incoming(**base, kind=Kind.CONTACT, phone=msg.contact.phone_number)
         raw = next((k for k in UNSUPPORTED if getattr(msg, k, None)), "other")
         return Incoming(**base, kind=Kind.UNSUPPORTED, raw_kind=raw)
+
+    def link(self) -> str:
+        """The bot's private chat (https://t.me/<bot>), once its username is known."""
+        return chat_link(self.username)
 
     def _addressed(self, msg: Message) -> bool:
         """In groups the bot answers only when spoken to: mention, reply, or command."""
@@ -282,6 +316,30 @@ class TelegramAdapter:
                 raise _delivery_error(exc) from exc
         except TelegramError as exc:
             raise _delivery_error(exc) from exc
+
+
+def chat_link(username: str, start: str = "") -> str:
+    """A link that opens a private chat with the bot; `start` is what /start receives
+    (an invitation code). Empty when the username is not known."""
+    if not username:
+        return ""
+    return f"https://t.me/{username}" + (f"?start={start}" if start else "")
+
+
+async def bot_username(api_base_url: str, token: str, seconds: float = 5) -> str:
+    """The bot's username from getMe (for invitation links printed by the command line);
+    "" when Telegram cannot say."""
+    url = f"{api_base_url.rstrip('/')}/bot{token}/getMe"
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=seconds)) as s, \
+                s.get(url) as response:
+            body = await response.json(content_type=None)
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+        log.warning("telegram getMe failed: %s", type(exc).__name__)
+        return ""
+    result = body.get("result") if isinstance(body, dict) else None
+    name = result.get("username") if isinstance(result, dict) else None
+    return name.lower() if isinstance(name, str) else ""
 
 
 def keyboard(out: Outgoing) -> InlineKeyboardMarkup | None:

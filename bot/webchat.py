@@ -6,7 +6,14 @@ connected is not lost — it stays in the outbox, and `history` replays it on co
 
 Identity: in demo mode the page chooses any demo person (`?user=`); otherwise each browser
 gets a random id in an HttpOnly cookie signed with HMAC-SHA256, so nobody can pose as
-someone else by editing the cookie.
+someone else by editing the cookie. One client address gets at most N new identities an hour
+(`NewIdentityLimit`); the cookie is `Secure` when the site is served over TLS; the WebSocket
+only opens for pages of our own origin (bot/security.py).
+
+Frames from the page are checked against a schema (`TextFrame`, `ButtonFrame`): a frame that
+does not fit (`"text": null`, a list, a frame id with control characters) is refused with
+an error frame and one log line, and never reaches the desk. Frame ids are scoped per
+visitor: two visitors' pages may pick the same id.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import html
 import json
 import logging
 import secrets
@@ -22,11 +30,14 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypedDict
+from typing import Annotated, Any, Literal, Protocol, TypedDict
 
 from aiohttp import WSMsgType, web
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
+from bot.badinput import scrub
 from bot.channels import DeliveryError, Receive
+from bot.security import NewIdentityLimit, client_address, origin_allowed
 from handlers.core.messages import Incoming, Kind, Outgoing
 
 log = logging.getLogger(__name__)
@@ -36,6 +47,58 @@ MAX_FRAME = 64 * 1024
 HEARTBEAT = 25.0
 SEND_TIMEOUT = 5.0  # seconds one tab may take to accept a frame
 REMEMBERED = 2000  # message keys a tab remembers for de-duplication (history shows ≤ 200)
+
+
+# What a page may use as a frame id: printable ASCII, no spaces (the page sends UUIDs).
+FrameId = Annotated[str, StringConstraints(min_length=1, max_length=100,
+                                           pattern=r"^[\x21-\x7e]+$")]
+MAX_UPDATE_ID = 150  # SeenUpdate.update_id holds 160
+MAX_BAD_FRAMES = 20  # refused frames before a socket is closed
+
+
+class Frame(BaseModel):
+    """Any frame: a type and an id (a type we do not know is answered as unsupported)."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+    type: Annotated[str, StringConstraints(max_length=40)]
+    id: FrameId
+
+
+class TextFrame(Frame):
+    type: Literal["text"]
+    text: str
+
+
+class ButtonFrame(Frame):
+    type: Literal["button"]
+    data: str
+
+
+FRAMES: dict[str, type[Frame]] = {"text": TextFrame, "button": ButtonFrame}
+
+
+class BadFrame(ValueError):
+    """A frame that does not fit the schema; the message names the field, never its value."""
+
+
+def parse_frame(data: str | bytes) -> Frame:
+    """A frame from the page, checked; `BadFrame` when it does not fit."""
+    if isinstance(data, bytes):
+        raise BadFrame("binary frame")
+    try:
+        body = json.loads(data)
+    except ValueError:
+        raise BadFrame("not JSON") from None
+    if not isinstance(body, dict):
+        raise BadFrame("not a JSON object")
+    kind = body.get("type")
+    model = FRAMES.get(kind, Frame) if isinstance(kind, str) else Frame
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        wrong = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'frame'}: {e['type']}"
+                          for e in exc.errors()[:3])
+        raise BadFrame(wrong) from None
 
 
 class _Origin(TypedDict):
@@ -124,13 +187,18 @@ class WebChat:
         directory: Callable[[], Awaitable[list[WebUser]]],
         texts: Callable[[str], dict[str, str]],
         demo: bool, cookie_secret: str, max_text_chars: int = 20_000,
-        fanout: Fanout | None = None,
+        fanout: Fanout | None = None, allowed_origins: frozenset[str] = frozenset(),
+        secure_cookies: bool = False, identity_limit: NewIdentityLimit | None = None,
+        trusted_proxies: int = 0,
     ) -> None:
         self.receive, self.history, self.directory, self.texts = receive, history, directory, texts
         self.demo = demo
         self._secret = (cookie_secret or secrets.token_hex(32)).encode()
         self.max_text_chars = max_text_chars
         self.fanout = fanout
+        self.allowed_origins, self.secure_cookies = allowed_origins, secure_cookies
+        self.identity_limit = identity_limit or NewIdentityLimit(0)
+        self.trusted_proxies = trusted_proxies
         self._sockets: dict[str, set[web.WebSocketResponse]] = defaultdict(set)
         self._tabs: dict[web.WebSocketResponse, Tab] = {}
         self._seen: set[str] = set()
@@ -265,8 +333,20 @@ class WebChat:
     async def _index(self, request: web.Request) -> web.StreamResponse:
         response = web.FileResponse(STATIC / "index.html")
         if not self.demo and self._identity_from_cookie(request) is None:
+            address = client_address(request, self.trusted_proxies)
+            if not self.identity_limit.allow(address):
+                if self.identity_limit.worth_logging(address):
+                    log.warning("web chat: new identities from %s over the hourly limit",
+                                address)
+                return self._too_many()
             self._set_cookie(response, secrets.token_urlsafe(16))
         return response
+
+    def _too_many(self) -> web.Response:
+        text = html.escape(self.texts("").get("too_many_visitors", "429"))
+        body = f"<!doctype html><meta charset=utf-8><title>429</title><p>{text}</p>"
+        return web.Response(status=429, text=body, content_type="text/html",
+                            headers={"Retry-After": "3600"})
 
     async def _people(self, request: web.Request) -> web.Response:
         if not self.demo:
@@ -279,6 +359,10 @@ class WebChat:
         return web.json_response({"demo": self.demo, "texts": self.texts(lang)})
 
     async def _ws(self, request: web.Request) -> web.WebSocketResponse:
+        if not origin_allowed(request, self.allowed_origins):
+            log.warning("web chat socket refused: origin %r is not this site's",
+                        request.headers.get("Origin", "")[:100])
+            raise web.HTTPForbidden()
         user_id = await self._identify(request)
         ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_FRAME)
         await ws.prepare(request)
@@ -307,13 +391,30 @@ class WebChat:
             self._seen.add(user_id)
             await self._hand_over(ws, Incoming("web", user_id, user_id, f"join:{user_id}",
                                                Kind.JOIN))
+        refused = 0
         async for msg in ws:
             if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
-                await self._hand_over(ws, self.incoming(user_id, msg.data))
+                try:
+                    inc = self.incoming(user_id, msg.data)
+                except BadFrame as exc:
+                    refused += 1
+                    await self._refuse(ws, user_id, exc)
+                    if refused >= MAX_BAD_FRAMES:  # no page of ours does this: a script
+                        await ws.close(code=1008, message=b"bad frames")
+                        break
+                    continue
+                await self._hand_over(ws, inc)
             elif msg.type == WSMsgType.ERROR:
                 break
 
-    async def _hand_over(self, ws: web.WebSocketResponse, inc: Incoming) -> None:
+    async def _refuse(self, ws: web.WebSocketResponse, user_id: str, exc: BadFrame) -> None:
+        log.warning("web chat frame of %s refused (bad input): %s", user_id, exc)
+        await ws.send_json({"type": "error", "text": self.texts("").get("bad_frame", "")})
+
+    async def _hand_over(self, ws: web.WebSocketResponse, raw: Incoming) -> None:
+        inc = scrub(raw)
+        if inc is None:
+            return
         try:
             await self.receive(inc)
         except Exception:
@@ -322,25 +423,19 @@ class WebChat:
 
     # --- Translation -------------------------------------------------------------------
     def incoming(self, user_id: str, data: str | bytes) -> Incoming:
-        """A frame from the page as the desk's Incoming; anything unreadable is UNSUPPORTED."""
+        """A frame from the page as the desk's Incoming (a type we do not know: UNSUPPORTED);
+        `BadFrame` when it does not fit the schema."""
+        frame_ = parse_frame(data)
         base: _Origin = {"channel": "web", "chat_id": user_id, "user_id": user_id}
-        try:
-            if isinstance(data, bytes):
-                raise ValueError("binary frame")
-            body = json.loads(data)
-            kind, ident = body.get("type"), str(body["id"])[:100]
-        except (ValueError, KeyError, TypeError, AttributeError):
-            return Incoming(**base, update_id=f"bad:{secrets.token_hex(8)}",
-                            kind=Kind.UNSUPPORTED, raw_kind="malformed")
-        if kind == "text":
-            text = str(body.get("text", ""))[: self.max_text_chars]
+        ident = update_id(user_id, frame_.id)
+        if isinstance(frame_, TextFrame):
+            text = frame_.text[: self.max_text_chars]
             is_command = text.lstrip().startswith("/")
             return Incoming(**base, update_id=ident, text=text,
                             kind=Kind.COMMAND if is_command else Kind.TEXT)
-        if kind == "button":
-            return Incoming(**base, update_id=ident, kind=Kind.BUTTON,
-                            data=str(body.get("data", ""))[:200])
-        return Incoming(**base, update_id=ident, kind=Kind.UNSUPPORTED, raw_kind=str(kind)[:40])
+        if isinstance(frame_, ButtonFrame):
+            return Incoming(**base, update_id=ident, kind=Kind.BUTTON, data=frame_.data[:200])
+        return Incoming(**base, update_id=ident, kind=Kind.UNSUPPORTED, raw_kind=frame_.type)
 
     async def _identify(self, request: web.Request) -> str | None:
         if self.demo:
@@ -360,4 +455,14 @@ class WebChat:
 
     def _set_cookie(self, response: web.StreamResponse, value: str) -> None:
         response.set_cookie(COOKIE, f"{value}.{self._sign(value)}", httponly=True,
-                            samesite="Lax", max_age=365 * 24 * 3600)
+                            samesite="Lax", max_age=365 * 24 * 3600,
+                            secure=self.secure_cookies)
+
+
+def update_id(user_id: str, frame_id: str) -> str:
+    """The desk's update id of a frame: scoped to the visitor, so visitor B's frame is never
+    taken for a repeat of visitor A's with the same id; hashed when it would be too long."""
+    scoped = f"{user_id}:{frame_id}"
+    if len(scoped) <= MAX_UPDATE_ID:
+        return scoped
+    return "h:" + hashlib.sha256(scoped.encode()).hexdigest()

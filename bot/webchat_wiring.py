@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlmodel import col
 
+from bot import security
 from bot.channels import Receive
 from bot.webchat import Fanout, WebChat, WebUser
 from handlers.core.messages import Outgoing
@@ -19,9 +21,14 @@ CHANNEL = "web"
 
 
 def make_webchat(db: Database, *, receive: Receive, texts: Texts, demo: bool,
-                 cookie_secret: str, database_url: str) -> WebChat:
-    """The web chat adapter over this database; an empty `cookie_secret` gets a random one
-    (fine for one process; several replicas must share one)."""
+                 cookie_secret: str, database_url: str, files_dir: Path | None = None,
+                 allowed_origins: frozenset[str] = frozenset(), secure_cookies: bool = False,
+                 identities_per_hour: int = 0, trusted_proxies: int = 0) -> WebChat:
+    """The web chat adapter over this database. An empty `cookie_secret` is read from (or
+    made once in) `files_dir`, so restarts and replicas sharing the folder keep identities;
+    without a folder, a random one for this process."""
+    secret = cookie_secret or (security.cookie_secret(files_dir) if files_dir
+                               else secrets.token_hex(32))
 
     async def history(chat_id: str) -> list[Outgoing]:
         async with db.transaction() as tx:
@@ -42,8 +49,10 @@ def make_webchat(db: Database, *, receive: Receive, texts: Texts, demo: bool,
     return WebChat(
         receive=receive, history=history, directory=directory,
         texts=lambda lang: texts.section(lang, "webchat"),
-        demo=demo, cookie_secret=cookie_secret or secrets.token_hex(32),
-        fanout=make_fanout(db, database_url),
+        demo=demo, cookie_secret=secret, fanout=make_fanout(db, database_url),
+        allowed_origins=allowed_origins, secure_cookies=secure_cookies,
+        identity_limit=security.NewIdentityLimit(identities_per_hour),
+        trusted_proxies=trusted_proxies,
     )
 
 

@@ -7,6 +7,9 @@ each run is named.
   `cron:report:weekly:<day>`
 - `quarterly`: 1 Jan/Apr/Jul/Oct at the weekly time → `reporting.chat.quarterly_classification`;
   `cron:report:quarterly:<day>`
+- `prune`: daily at `prune_time` (03:30) → `storage.pruning.prune`: idempotency records past
+  their retention, conversations of people who never registered idle past theirs;
+  `cron:prune:<day>` (it sends nothing; running it twice deletes nothing more)
 
 A run goes through `Desk.run_job` (one transaction, like a message would) and then kicks
 delivery. Its origin names the run by the site-time day, so replicas that all fire it produce
@@ -18,8 +21,10 @@ durable timer per ticket, fired by the sweep (scheduler/sweep.py).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.base import BaseTrigger
@@ -29,10 +34,34 @@ from handlers.core.dispatch import Desk
 from handlers.flows import manager
 from handlers.flows.reporting import chat, period
 from scheduler import cron
+from storage import pruning
 
+log = logging.getLogger(__name__)
 Handler = Callable[[Ctx], Awaitable[None]]
 DIGEST_GRACE = 6 * 3600  # a digest hours late is stale: the next morning's replaces it
 REPORT_GRACE = 12 * 3600  # a report a few hours late is still worth sending
+PRUNE_GRACE = 20 * 3600  # late pruning is still pruning
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long the `prune` job keeps what only grows (days)."""
+
+    seen_update_days: float = 7
+    visitor_days: float = 30
+
+
+def pruner(keep: Retention) -> Handler:
+    """The `prune` job's step: storage/pruning.py with these retentions."""
+
+    async def prune(ctx: Ctx) -> None:
+        done = await pruning.prune(
+            ctx.tx, updates_before=ctx.now - timedelta(days=keep.seen_update_days),
+            idle_before=ctx.now - timedelta(days=keep.visitor_days))
+        log.info("pruned %s idempotency records and %s conversations of unknown people",
+                 done.updates, done.conversations)
+
+    return prune
 
 
 @dataclass(frozen=True)
@@ -43,9 +72,12 @@ class Job:
     grace_seconds: int
 
 
-def table(timezone: str, digest_time: str, weekly_cron: str) -> dict[str, Job]:
+def table(timezone: str, digest_time: str, weekly_cron: str, prune_time: str = "",
+          retention: Retention | None = None) -> dict[str, Job]:
     """The jobs, their triggers from the settings (site time; "" = off)."""
     return {
+        "prune": Job(pruner(retention or Retention()), "cron:prune",
+                     cron.daily(prune_time, timezone) if prune_time else None, PRUNE_GRACE),
         "digest": Job(manager.daily_digest, "cron:digest",
                       cron.daily(digest_time, timezone) if digest_time else None,
                       DIGEST_GRACE),

@@ -53,6 +53,9 @@ class Person(SQLModel, table=True):
     on_duty: bool = True
     rota: str = Field(default="", max_length=200)  # e.g. "mon-fri 08:00-18:00; sat 08:00-12:00"
     active: bool = True
+    # may open tickets: people added by an admin, invited, from a company directory, or
+    # approved by a manager; a stranger who registered without an invitation waits (False)
+    approved: bool = True
     created_at: datetime
 
 
@@ -274,4 +277,36 @@ class KbDraft(SQLModel, table=True):
     reporter_safe: bool = False
     created_at: datetime
     decided_at: datetime | None = None
+    decided_by: int | None = Field(default=None, foreign_key="person.id")
+
+
+class Invitation(SQLModel, table=True):
+    """A code a manager hands out so that people of one site may register and report.
+
+    Only the code's SHA-256 is kept: the code itself is shown once, to the manager."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    site: str = Field(max_length=100)
+    uses_left: int
+    expires_at: datetime
+    created_by: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime
+
+
+class ApprovalState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+
+class Approval(SQLModel, table=True):
+    """A stranger who registered without an invitation, until a manager decides."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", unique=True)
+    state: str = Field(default=ApprovalState.PENDING, max_length=20, index=True)
+    requested_at: datetime
+    reminded_at: datetime | None = None  # the managers are reminded once, when the person
+    decided_at: datetime | None = None  # … tries to report
     decided_by: int | None = Field(default=None, foreign_key="person.id")

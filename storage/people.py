@@ -42,11 +42,12 @@ async def add_person(
     phone: str = "",
     language: str = "zh",
     identities: dict[str, str] | None = None,
+    approved: bool = True,
 ) -> Person:
     """Create a person with identities {channel: external user id} (chat id = user id)."""
     person = Person(
         name=name, role=str(Role(role)), site=site, skills=list(skills), phone=phone,
-        language=language, created_at=now,
+        language=language, created_at=now, approved=approved,
     )
     tx.add(person)
     await tx.flush()

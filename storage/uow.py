@@ -12,12 +12,15 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import SQLModel
+
+if TYPE_CHECKING:
+    from storage.outbox import Queued
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -25,12 +28,13 @@ M = TypeVar("M", bound=SQLModel)
 @dataclass(frozen=True)
 class Claimant:
     """Who delivers the messages a transaction queues: they are written already claimed by
-    this worker and handed to it after the commit (no claim round trip). If the process dies
-    first, the lease runs out and any replica's sweep delivers them."""
+    `worker` (`storage.outbox.enqueue`) and, once the transaction has committed, handed to
+    `hand_off` (no claim round trip). If the process dies first, the lease runs out and any
+    replica's sweep delivers them. Rows queued in a savepoint that rolls back are forgotten."""
 
     worker: str
     lease: timedelta
-    hand_off: Callable[[list[Any]], None]
+    hand_off: Callable[[list[Queued]], None]
 
 
 _INSERTS: dict[tuple[Any, ...], Any] = {}
@@ -45,7 +49,7 @@ class Tx:
         self.postgres = postgres
         self.claimant = claimant
         self.memo: dict[Any, Any] = {}  # read-mostly look-ups reused within this transaction
-        self.queued: list[Any] = []  # outbox rows written here, handed off after the commit
+        self.queued: list[Queued] = []  # outbox rows written here, handed off after the commit
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
@@ -108,6 +112,8 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # Set by the composition root to this process's delivery worker: the outbox rows of
+        # every transaction are then written claimed by it and handed to it at the commit.
         self.claimant: Claimant | None = None
         self.postgres = engine.dialect.name == "postgresql"
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
@@ -118,6 +124,8 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
+        """One transaction, committed when the block ends without an exception; then the
+        outbox rows it queued are handed to the claimant (the only hand-over to delivery)."""
         if self._one_writer is None:
             async with self._sessions() as session, session.begin():
                 tx = Tx(session, self.postgres, self.claimant)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.bootstrap import Frontline, build
 from bot.settings import Settings
 from handlers.core.clock import FakeClock
+from handlers.flows import admission
 from storage import people
 from storage.models import Role
 from tests.support.chat import ChatUser
@@ -83,6 +84,12 @@ class Cast:
             await people.add_person(tx, name=name, role=role, now=self.fl.clock.now(),
                                     identities={self.channel.name: user_id}, **kw)  # type: ignore[arg-type]
         return self.user(user_id)
+
+    async def invitation(self, site: str = "一号园区", *, uses: int = 10, days: int = 7) -> str:
+        """A manager's invitation code for a site (as `frontline people invite` makes one)."""
+        async with self.fl.db.transaction() as tx:
+            code, _ = await admission.invite(tx, self.fl.clock.now(), site, uses=uses, days=days)
+        return code
 
 
 @pytest.fixture

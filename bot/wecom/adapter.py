@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.badinput import scrub
 from bot.channels import DeliveryError, Receive, RecipientUnreachable
 from bot.settings import Settings
 from bot.wecom import cards
@@ -92,8 +93,9 @@ class WeComAdapter:
     # -- receiving ----------------------------------------------------------------------
 
     async def _on_message(self, fields: dict[str, str]) -> None:
-        incoming = await self.inbound.to_incoming(fields)
-        await self._receive(incoming)
+        incoming = scrub(await self.inbound.to_incoming(fields))  # NUL, NaN: bad input
+        if incoming is not None:
+            await self._receive(incoming)
 
     # -- sending ------------------------------------------------------------------------
 

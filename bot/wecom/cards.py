@@ -1,11 +1,16 @@
 """Outgoing → WeCom message bodies: text chunks and button_interaction template cards.
 
 Only layout lives here; every word shown comes from the desk (Outgoing.text, Button.label).
+WeCom renders `<a href>` in text messages and cards, and the desk's texts carry what people
+wrote (a description, a name): every word is HTML-escaped here (`escape`), so a reporter's
+`<a href="http://evil.example/login">点此查看</a>` reaches the engineer as those characters,
+never as a link. Limits are measured on the escaped text, which is what WeCom counts.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +24,16 @@ BUTTONS_PER_CARD = 6  # button_interaction allows at most 6 buttons
 TASK_ID_MAX = 128
 _TASK_UNSAFE = re.compile(r"[^A-Za-z0-9_\-@]")
 ELLIPSIS = "…"
+
+
+def escape(text: str) -> str:
+    """Text as WeCom shows it literally: `&`, `<` and `>` as entities (no tag, no link)."""
+    return html.escape(text, quote=False)
+
+
+def _size(text: str) -> int:
+    """UTF-8 bytes of the text once escaped (what WeCom's 2048-byte limit counts)."""
+    return len(escape(text).encode())
 
 
 def task_id(key: str, index: int = 0) -> str:
@@ -50,16 +65,17 @@ def chunks(buttons: Sequence[Button]) -> list[list[Button]]:
 
 
 def split_text(text: str, limit: int = TEXT_MAX_BYTES) -> list[str]:
-    """Pieces of at most `limit` UTF-8 bytes, cut at line ends where possible."""
+    """Pieces of at most `limit` UTF-8 bytes once escaped, cut at line ends where possible
+    (never inside an entity). The pieces are raw text: `text_message` escapes them."""
     pieces: list[str] = []
     current = ""
     for line in text.splitlines(keepends=True):
-        while len(line.encode()) > limit:
+        while _size(line) > limit:
             head = _cut_bytes(line, limit)
             pieces, current = _flush(pieces, current), ""
             pieces.append(head)
             line = line[len(head):]
-        if len((current + line).encode()) > limit:
+        if _size(current + line) > limit:
             pieces, current = _flush(pieces, current), ""
         current += line
     return _flush(pieces, current) or [""]
@@ -70,7 +86,13 @@ def _flush(pieces: list[str], current: str) -> list[str]:
 
 
 def _cut_bytes(text: str, limit: int) -> str:
-    return text.encode()[:limit].decode(errors="ignore")
+    """The longest head of `text` whose escaped UTF-8 fits in `limit` bytes."""
+    used = 0
+    for i, char in enumerate(text):
+        used += _size(char)
+        if used > limit:
+            return text[:i]
+    return text
 
 
 def headline(text: str) -> tuple[str, str]:
@@ -99,10 +121,10 @@ def _text_fields(text: str, full: bool) -> dict[str, Any]:
     """main_title / sub_title_text for the text (a card needs at least one of them)."""
     title, rest = headline(text)
     if full and len(title) > TITLE_MAX and _one_block(text):
-        return {"sub_title_text": text.strip()}  # a long first line reads better unclipped
-    fields: dict[str, Any] = {"main_title": {"title": _clip(title, TITLE_MAX)}}
+        return {"sub_title_text": escape(text.strip())}  # a long first line: unclipped
+    fields: dict[str, Any] = {"main_title": {"title": escape(_clip(title, TITLE_MAX))}}
     if full and rest:
-        fields["sub_title_text"] = _clip(rest, SUBTITLE_MAX)
+        fields["sub_title_text"] = escape(_clip(rest, SUBTITLE_MAX))
     return fields
 
 
@@ -115,16 +137,17 @@ def card(
         "card_type": "button_interaction",
         **_text_fields(text, full),
         "task_id": task,
-        "button_list": [{"text": b.label, "style": 1, "key": b.data} for b in buttons],
+        "button_list": [{"text": escape(b.label), "style": 1, "key": b.data} for b in buttons],
     }
     if replace_text:
-        body["replace_text"] = _clip(replace_text, TITLE_MAX)
+        body["replace_text"] = escape(_clip(replace_text, TITLE_MAX))
     return body
 
 
 def text_message(user: str, agent_id: int, content: str) -> dict[str, Any]:
+    """A text message showing `content` literally (escaped)."""
     return {"touser": user, "msgtype": "text", "agentid": agent_id,
-            "text": {"content": content}}
+            "text": {"content": escape(content)}}
 
 
 def card_message(user: str, agent_id: int, body: dict[str, Any]) -> dict[str, Any]:

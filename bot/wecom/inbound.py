@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Protocol
 
+from bot.badinput import usable_location
 from bot.channels import DeliveryError
 from bot.wecom.cardstate import CardMemory
 from bot.wecom.client import Media
@@ -82,6 +83,10 @@ class Inbound:
             # WeCom: Location_X is the latitude, Location_Y the longitude.
             lat, lon = float(f["Location_X"]), float(f["Location_Y"])
         except (KeyError, ValueError):
+            return replace(base, kind=Kind.UNSUPPORTED, raw_kind="location")
+        if not usable_location(lat, lon):  # float() reads "nan" and "inf": not a place
+            log.warning("wecom update %s: location not a finite latitude/longitude",
+                        base.update_id)
             return replace(base, kind=Kind.UNSUPPORTED, raw_kind="location")
         return replace(base, kind=Kind.LOCATION, location=(lat, lon))
 

@@ -25,6 +25,7 @@ from handlers.core.config import DeskConfig
 from handlers.core.context import IDLE, Ctx, FileKeeper, Searcher
 from handlers.core.errors import BadButton, DeskError, NotAllowed, StaleAction
 from handlers.core.flood import FloodGuard
+from handlers.core.inputs import seen
 from handlers.core.locks import KeyedLocks
 from handlers.core.messages import Incoming, Kind, Outgoing
 from handlers.core.router import (
@@ -87,6 +88,8 @@ class Desk:
             try:
                 await self._step(inc)
             except DeskError as err:
+                if err.cost and self.flood:
+                    self.flood.charge((inc.channel, inc.user_id), err.cost)
                 await self._answer_error(inc, err)
             except DB_FAILURES as exc:
                 log.warning("database failure on %s update %s: %s", inc.channel, inc.update_id,
@@ -107,6 +110,9 @@ class Desk:
         conv, ident, person = opened
         if ident is not None and (ident.last_seen is None or now - ident.last_seen > SEEN_EVERY):
             ident.last_seen = now  # only to pick the channel a person used last: coarse is fine
+            tx.add(ident)
+        if ident is not None and inc.private and ident.chat_id != inc.chat_id:
+            ident.chat_id = inc.chat_id  # reached where they write privately, never a group
             tx.add(ident)
         return Ctx(tx=tx, now=now, config=self.config, texts=self.texts, kb=self.kb,
                    files=self.files,
@@ -161,12 +167,14 @@ class Desk:
 
 async def route(routes: Routes, ctx: Ctx, inc: Incoming) -> None:
     """The fixed order in which an update finds its flow."""
-    if inc.kind is Kind.JOIN:
-        await routes.entries["join"](ctx)
-    elif inc.kind in (Kind.TEXT, Kind.COMMAND) and not inc.text.strip():
-        await ctx.reply("error.empty")
+    if inc.kind in (Kind.TEXT, Kind.COMMAND) and not seen(inc.text):
+        await ctx.reply("error.empty")  # zero-width characters alone say nothing either
     elif inc.kind is Kind.COMMAND:
-        await _command(routes, ctx, inc.text)
+        await _command(routes, ctx, inc)
+    elif not inc.private:
+        await _in_group(routes, ctx, inc)
+    elif inc.kind is Kind.JOIN:
+        await routes.entries["join"](ctx)
     elif inc.kind is Kind.CONTACT:
         await routes.entries["contact"](ctx)
     elif inc.kind is Kind.UNSUPPORTED:
@@ -195,19 +203,38 @@ def parse_command(text: str) -> tuple[str, str]:
     return name, rest.strip()
 
 
-async def _command(routes: Routes, ctx: Ctx, text: str) -> None:
-    name, arg = parse_command(text)
+async def _command(routes: Routes, ctx: Ctx, inc: Incoming) -> None:
+    name, arg = parse_command(inc.text)
     command = routes.commands.get(name)
     if name == CANCEL:
         await _cancel(routes, ctx)
     elif command is None:
-        await ctx.reply("command.unknown", command=text.strip()[:40])
+        await ctx.reply("command.unknown", command=inc.text.strip()[:40])
+    elif command.private and not inc.private:
+        await private_only(ctx)
     elif ctx.person is None and command.registered:
         await routes.entries["join"](ctx)
     elif command.roles and (ctx.person is None or ctx.person.role not in command.roles):
         raise NotAllowed()
     else:
         await command.handler(ctx, arg)
+
+
+async def _in_group(routes: Routes, ctx: Ctx, inc: Incoming) -> None:
+    """A group chat sees only what a route declares public: whatever a person reports,
+    presses or shares there is answered in private."""
+    words = routes.words.get(inc.text.strip().lower()) if inc.kind is Kind.TEXT else None
+    if words is not None and not words.private and ctx.person is not None:
+        await words.handler(ctx, inc.text)
+    else:
+        await private_only(ctx)
+
+
+async def private_only(ctx: Ctx) -> None:
+    """"Please message me privately", with a link to the private chat when there is one."""
+    link = ctx.incoming.bot_link if ctx.incoming else ""
+    await (ctx.reply("error.private_only", link=link) if link
+           else ctx.reply("error.private_only_nolink"))
 
 
 async def _cancel(routes: Routes, ctx: Ctx) -> None:
@@ -224,7 +251,7 @@ async def _text(routes: Routes, ctx: Ctx, words: str) -> None:
     state = ctx.state
     by_words = routes.words.get(words.strip().lower())
     if by_words is not None:
-        await by_words(ctx, words)
+        await by_words.handler(ctx, words)
     elif state in routes.texts:
         await routes.texts[state](ctx, words)
     else:

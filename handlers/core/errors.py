@@ -15,12 +15,14 @@ from typing import Any
 class DeskError(Exception):
     text_key = "error.generic"
 
-    def __init__(self, text_key: str | None = None, *, reset: bool = False, **fields: Any) -> None:
+    def __init__(self, text_key: str | None = None, *, reset: bool = False, cost: float = 0,
+                 **fields: Any) -> None:
         super().__init__(text_key or self.text_key)
         if text_key:
             self.text_key = text_key
         self.fields = fields
         self.reset = reset  # also end the dialogue step the person was in
+        self.cost = cost  # counted as this many more messages by flood control (guessing)
 
 
 class NotAllowed(DeskError):

@@ -46,3 +46,10 @@ class FloodGuard:
             return "drop"
         bucket.warned = True
         return "warn"
+
+    def charge(self, key: Hashable, messages: float) -> None:
+        """Count one update as this many more messages (a wrong invitation code: guessing
+        costs more than talking); the bucket may go below empty and refills at `rate`."""
+        bucket = self._buckets.get(key)
+        if bucket is not None:
+            bucket.tokens -= messages

@@ -47,6 +47,9 @@ class Incoming:
     location: tuple[float, float] | None = None
     phone: str = ""
     raw_kind: str = ""  # the platform's own name for unsupported content (for logs)
+    private: bool = True  # a one-to-one chat with the bot (False: a group chat)
+    bot_link: str = ""  # where a person opens a private chat with the bot, if the platform
+    # has such links (Telegram: https://t.me/<bot>; `?start=<code>` hands /start a code)
 
 
 @dataclass(frozen=True)

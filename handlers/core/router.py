@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 
 from handlers.core.context import Ctx
 from handlers.core.messages import FileRef
+from handlers.core.tokens import MAX_ID
 from storage.models import Role, Ticket, Timer
 
 TextHandler = Callable[[Ctx, str], Awaitable[None]]
@@ -70,6 +71,13 @@ class Command:
     handler: TextHandler
     roles: tuple[Role, ...] = ()  # empty: anyone (strangers too, unless `registered`)
     registered: bool = False  # a stranger is asked to register first
+    private: bool = True  # in a group chat: "message me privately" instead
+
+
+@dataclass(frozen=True)
+class Words:
+    handler: TextHandler
+    private: bool = True
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,8 @@ class ButtonRoute:
     def accepts(self, arg: str) -> bool:
         if self.arg is None:
             return arg == ""
+        if arg.isdigit() and int(arg) > MAX_ID:
+            return False  # no record has such an id: never ask the database
         return bool(self.arg.fullmatch(arg))
 
 
@@ -104,7 +114,7 @@ class Router:
 
     name: str
     commands: list[Command] = field(default_factory=list)
-    words: dict[str, TextHandler] = field(default_factory=dict)
+    words: dict[str, Words] = field(default_factory=dict)
     buttons: list[ButtonRoute] = field(default_factory=list)
     texts: dict[str, TextHandler] = field(default_factory=dict)
     idle: list[IdleHandler] = field(default_factory=list)
@@ -115,20 +125,24 @@ class Router:
     entries: dict[str, Callable[..., Awaitable[None]]] = field(default_factory=dict)
 
     def command(
-        self, *names: str, roles: Iterable[Role] = (), registered: bool = False
+        self, *names: str, roles: Iterable[Role] = (), registered: bool = False,
+        private: bool = True,
     ) -> Callable[[TextF], TextF]:
-        """`/name arg` (any of the names); the handler gets the argument text."""
+        """`/name arg` (any of the names); the handler gets the argument text. A command is
+        personal unless it says `private=False`: in a group chat it answers "message me
+        privately" (what it shows or asks is nobody else's business)."""
         def add(fn: TextF) -> TextF:
             self.commands.append(Command(tuple(n.lower() for n in names), fn, tuple(roles),
-                                         registered))
+                                         registered, private))
             return fn
         return add
 
-    def on_words(self, *words: str) -> Callable[[TextF], TextF]:
-        """Plain text that is a command in words (催单, 我的工单): any state, registered only."""
+    def on_words(self, *words: str, private: bool = True) -> Callable[[TextF], TextF]:
+        """Plain text that is a command in words (催单, 我的工单): any state, registered only;
+        personal (private chats only) unless `private=False`."""
         def add(fn: TextF) -> TextF:
             for w in words:
-                self.words[w.lower()] = fn
+                self.words[w.lower()] = Words(fn, private)
             return fn
         return add
 
@@ -235,7 +249,7 @@ class Routes:
     """Every router's routes in one place, in the routers' order; built once at start."""
 
     commands: dict[str, Command] = field(default_factory=dict)
-    words: dict[str, TextHandler] = field(default_factory=dict)
+    words: dict[str, Words] = field(default_factory=dict)
     buttons: dict[tuple[str, str], ButtonRoute] = field(default_factory=dict)
     legacy: list[ButtonRoute] = field(default_factory=list)
     texts: dict[str, TextHandler] = field(default_factory=dict)

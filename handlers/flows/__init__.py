@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from handlers.core.router import Router, Routes
 from handlers.flows import (
+    admission,
     common,
     complaints,
     escalation,
@@ -26,6 +27,7 @@ from handlers.flows.reporting import chat as reporting
 
 ORDER: tuple[Router, ...] = (
     registration.router,
+    admission.router,
     common.router,
     followup.router,
     reporter.router,

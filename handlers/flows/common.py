@@ -1,5 +1,6 @@
 """Everyone's commands: /help, /lang, /status (我的工单). (/start belongs to registration,
-/cancel to the core: it ends whatever dialogue a person is in.)"""
+/cancel to the core: it ends whatever dialogue a person is in.) /help and /lang also answer in
+group chats; every other command is personal and answers only in private."""
 
 from __future__ import annotations
 
@@ -16,12 +17,12 @@ router = Router("common")
 MAX_LISTED = 20
 
 
-@router.command("help")
+@router.command("help", private=False)
 async def help_(ctx: Ctx, arg: str) -> None:
     await ctx.reply("command.help")
 
 
-@router.command("lang")
+@router.command("lang", private=False)
 async def lang(ctx: Ctx, arg: str) -> None:
     choice = arg.lower()[:2]
     if choice not in LANGUAGES:

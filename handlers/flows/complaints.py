@@ -13,9 +13,10 @@ from typing import Any
 
 from handlers.core import logctx, tokens
 from handlers.core.context import IDLE, Ctx, Rows
-from handlers.core.errors import StaleAction
+from handlers.core.errors import NotAllowed, StaleAction
 from handlers.core.router import Router
 from handlers.core.texts import Lazy, lazy
+from handlers.flows import admission
 from handlers.flows.jobs.summary import MANAGERS
 from storage import people, tickets, timers
 from storage.models import Complaint, ComplaintState, Person, Role, Ticket, Timer
@@ -72,6 +73,8 @@ def number(complaint: Complaint) -> str:
 async def start(ctx: Ctx, text: str) -> None:
     """Ask what the complaint is about: one of the person's tickets, or the service."""
     assert ctx.person is not None
+    if not await admission.admitted(ctx):
+        return
     nonce = secrets.token_hex(3)
     mine = await tickets.recent_of(ctx.tx, ctx.person.id or 0, limit=3)
     rows: list[list[tuple[str | Lazy, str]]] = [
@@ -85,10 +88,11 @@ async def start(ctx: Ctx, text: str) -> None:
 
 @router.dialogue_button(Action.ABOUT, State.ABOUT, arg=r"\d{1,10}", legacy=r"cmp_(\d{1,10})")
 async def about(ctx: Ctx, arg: str) -> None:
-    """The complaint is about one of the person's own tickets, or the service (0)."""
+    """The complaint is about one of the person's own tickets, or the service (0); the id is
+    checked (the button could be forged)."""
     ticket_id = int(arg)
     if ticket_id and not await _own_ticket(ctx, ticket_id):
-        raise StaleAction("error.stale_report")
+        raise NotAllowed("error.not_your_ticket")
     ctx.set_state(State.TEXT, Filing(n=ctx.data(Filing).n, ticket=ticket_id or None))
     await ctx.reply("complaint.ask_text")
 

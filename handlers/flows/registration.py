@@ -3,6 +3,12 @@
 Orchard staff are many, so they register themselves (name, then site); engineers and
 managers are added by an admin (`frontline people add`). A fault described before
 registering is kept and becomes the first report right after.
+
+Registering is not yet belonging: with an invitation code (`/start CODE`, a Telegram link, or
+the code typed at the name or site question) the person may report at once, for the
+invitation's site; without one a manager approves them first (handlers/flows/admission.py).
+People from a company directory (WeCom) register as before. Only in a private chat: what a
+person is asked and told here is theirs.
 """
 
 from __future__ import annotations
@@ -11,7 +17,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from handlers.core.context import IDLE, Ctx
+from handlers.core.errors import DeskError
+from handlers.core.inputs import one_line
 from handlers.core.router import Router
+from handlers.flows import admission
 from handlers.flows.intake import report
 from storage import people
 from storage.models import Role
@@ -31,6 +40,8 @@ class Signup:
     pending: str = ""  # a fault described before registering
     name: str = ""
     phone: str = ""
+    invite: int = 0  # the invitation whose code they sent (its site is theirs)
+    site: str = ""
 
 
 router.cancellable(State, "command.cancel_registration")
@@ -54,10 +65,16 @@ async def _ask_name(ctx: Ctx, pending: str) -> None:
 
 @router.command("start")
 async def start(ctx: Ctx, arg: str) -> None:
+    """/start, or /start CODE (a Telegram invitation link sends that)."""
+    code = admission.as_code(arg) if arg else None
+    if arg and code is None:
+        raise DeskError("registration.bad_code", cost=admission.WRONG_CODE_COST)
     if ctx.person is None:
-        await _ask_name(ctx, "")
-        return
-    await ctx.reply("command.start", name=ctx.person.name)
+        await (_ask_name(ctx, "") if code is None else _code(ctx, code))
+    elif code is not None and not ctx.person.approved:
+        await admission.redeem(ctx, ctx.person, code)
+    else:
+        await ctx.reply("command.start", name=ctx.person.name)
 
 
 @router.entry("stranger")
@@ -67,35 +84,83 @@ async def on_text(ctx: Ctx) -> None:
         await _name(ctx, text)
     elif ctx.state == State.SITE:
         await _site(ctx, text)
+    elif (code := admission.as_code(text)) is not None:
+        await _code(ctx, code)  # the invitation's code, before anything else
     else:
         await _ask_name(ctx, text)
 
 
-async def _name(ctx: Ctx, name: str) -> None:
+async def _code(ctx: Ctx, code: str) -> None:
+    """An invitation code at the name or site question: its site is theirs."""
+    invitation = await admission.usable(ctx, code)
+    signup = ctx.data(Signup)
+    signup.invite, signup.site = invitation.id or 0, invitation.site
+    if signup.name:
+        await _register(ctx, signup)
+        return
+    ctx.set_state(State.NAME, signup)
+    await ctx.reply("registration.code_ok", site=invitation.site)
+
+
+async def _name(ctx: Ctx, text: str) -> None:
+    code = admission.as_code(text)
+    if code is not None:
+        await _code(ctx, code)
+        return
+    name = one_line(text)
     if not name or len(name) > MAX_NAME or name.startswith("/"):
         await ctx.reply("registration.bad_name", limit=MAX_NAME)
         return
     signup = ctx.data(Signup)
     signup.name = name
+    if signup.invite:
+        await _register(ctx, signup)
+        return
     ctx.set_state(State.SITE, signup)
     await ctx.reply("registration.ask_site", name=name)
 
 
-async def _site(ctx: Ctx, site: str) -> None:
-    assert ctx.incoming is not None
+async def _site(ctx: Ctx, text: str) -> None:
+    code = admission.as_code(text)
+    if code is not None:
+        await _code(ctx, code)
+        return
+    site = one_line(text)
     if not site or len(site) > MAX_SITE:
         await ctx.reply("registration.bad_site", limit=MAX_SITE)
         return
-    inc, signup = ctx.incoming, ctx.data(Signup)
+    signup = ctx.data(Signup)
+    signup.site = site
+    await _register(ctx, signup)
+
+
+async def _register(ctx: Ctx, signup: Signup) -> None:
+    """The person is added: approved when invited or from a company directory; otherwise
+    the managers are asked. A name that copies a staff member's is marked as a reporter's."""
+    assert ctx.incoming is not None
+    inc, name = ctx.incoming, signup.name
+    namesake = await admission.staff_namesake(ctx, name)
+    if namesake:
+        name += ctx.t("registration.namesake_marker")
+    invited = bool(signup.invite) and await admission.use(ctx, signup.invite)
+    approved = invited or inc.channel in ctx.config.directory_channel_names
     person = await people.add_person(
-        ctx.tx, name=signup.name, role=Role.REPORTER, site=site, now=ctx.now,
-        phone=signup.phone, language=ctx.lang,
+        ctx.tx, name=name, role=Role.REPORTER, site=signup.site, now=ctx.now,
+        phone=signup.phone, language=ctx.lang, approved=approved,
     )
     ident = await people.link_identity(ctx.tx, person, inc.channel, inc.user_id, inc.chat_id)
     ident.last_seen = ctx.now
     ctx.person = person
     ctx.set_state(IDLE)
-    await ctx.reply("registration.done", name=person.name, site=site)
+    if namesake:
+        await ctx.reply("registration.namesake", name=name)
+    if approved:
+        await ctx.reply("registration.done", name=person.name, site=person.site)
+        if namesake:
+            await admission.tell_namesake(ctx, person)
+    else:
+        await ctx.reply("registration.pending", name=person.name, site=person.site)
+        await admission.request(ctx, person, namesake=namesake)
     if signup.pending:
         await report.start(ctx, signup.pending)
 

@@ -36,7 +36,8 @@ async def client_for(desk: Desk, demo: bool) -> tuple[TestClient, WebChat]:
         return PEOPLE
 
     chat = WebChat(receive=desk.receive, history=desk.past, directory=directory,
-                   texts=lambda lang: {"error": "出错了"}, demo=demo, cookie_secret="s3cret",
+                   texts=lambda lang: {"error": "出错了", "bad_frame": "格式不对"}, demo=demo,
+                   cookie_secret="s3cret",
                    max_text_chars=100)
     app = web.Application()
     chat.attach(app)
@@ -81,16 +82,18 @@ async def test_history_comes_first_then_a_join_is_handed_to_the_desk(demo):
         await ws.send_json({"type": "text", "text": "/status", "id": "c2"})
         await ws.send_json({"type": "button", "data": "t:1:ack", "id": "c3"})
         await ws.send_json({"type": "sticker", "id": "c4"})
-        await ws.send_str("not json")
+        await ws.send_str("not json")  # refused by the adapter: an error frame, no desk
         await ws.send_bytes(b"\x00\x01")
+        for _ in range(2):
+            assert (await next_json(ws, "error"))["text"] == "格式不对"
         await ws.send_json({"type": "text", "text": "很" * 500, "id": "c5"})
         await ws.close()
     kinds = [(i.kind, i.update_id) for i in desk.received]
     assert kinds[0] == (Kind.JOIN, "join:demo-reporter")
     assert [k for k, _ in kinds[1:5]] == [Kind.TEXT, Kind.COMMAND, Kind.BUTTON, Kind.UNSUPPORTED]
-    assert kinds[5][0] is Kind.UNSUPPORTED and kinds[6][0] is Kind.UNSUPPORTED
+    assert kinds[1][1] == "demo-reporter:c1"  # frame ids are the visitor's own
     assert desk.received[3].data == "t:1:ack" and desk.received[1].chat_id == "demo-reporter"
-    assert len(desk.received[7].text) == 100  # cut to the adapter's limit
+    assert len(desk.received) == 6 and len(desk.received[5].text) == 100  # the limit
 
 
 async def test_send_reaches_every_tab_of_one_person_and_nobody_else(demo):

@@ -94,3 +94,22 @@ def test_messages_sent_while_away_are_there_after_a_reload(browser, demo_server)
     page.locator("[data-testid=pane]").nth(0).locator(
         "[data-testid=bot-message]", has_text="热线").first.wait_for()
     page.close()
+
+
+def test_markup_typed_by_a_person_shows_as_text_and_never_runs(browser, demo_server):
+    hostile = '电磁阀打不开 <img src=x onerror="window.__pwned=1"><b>粗体</b>'
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(demo_server)
+    page.wait_for_selector("[data-testid=pane] >> nth=2")
+    reporter = page.locator("[data-testid=pane]").nth(0)
+    reporter.locator("[data-testid=input]").fill(hostile)
+    reporter.locator("[data-testid=send]").click()
+    reporter.locator("[data-testid=bot-message]", has_text="电磁阀").first.wait_for(timeout=15000)
+    reporter.get_by_role("button", name="没解决，报修").click()
+    reporter.get_by_role("button", name="单个设备").click()
+    summary = reporter.locator("[data-testid=bot-message]", has_text="<b>粗体</b>").first
+    summary.wait_for()  # the bot's summary quotes the description, tags and all, as text
+    assert hostile in reporter.locator("[data-testid=my-message]").first.inner_text()
+    assert page.locator("[data-testid=messages] img, [data-testid=messages] b").count() == 0
+    assert page.evaluate("window.__pwned") is None
+    page.close()

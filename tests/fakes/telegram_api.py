@@ -82,12 +82,14 @@ class FakeBotApi:
             if text.startswith("/") else []
         return self.message(user_id, name, text=text, entities=entities, **kw)
 
-    def press(self, user_id: int, name: str, data: str, message_id: int = 1) -> dict[str, Any]:
+    def press(self, user_id: int, name: str, data: str, message_id: int = 1,
+              chat_id: int | None = None, chat_type: str = "private") -> dict[str, Any]:
         update = {"update_id": next(self._ids), "callback_query": {
             "id": str(next(self._ids) + 10_000), "chat_instance": "ci",
             "from": self._user(user_id, name), "data": data,
             "message": {"message_id": message_id, "date": int(time.time()),
-                        "chat": self._chat(user_id), "text": "…", "from": BOT}}}
+                        "chat": self._chat(chat_id or user_id, chat_type), "text": "…",
+                        "from": BOT}}}
         self.updates.append(update)
         self._changed.set()
         return update

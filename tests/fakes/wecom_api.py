@@ -11,8 +11,10 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +70,28 @@ class FakeWeComApi:
 
     def cards_to(self, user: str) -> list[dict[str, Any]]:
         return [m["template_card"] for m in self.to(user) if m["msgtype"] == "template_card"]
+
+    def links_to(self, user: str) -> list[str]:
+        """The links this person's WeCom would render: `<a href>` tags in any text message
+        or card field sent to them (WeCom shows those as links, entities as characters)."""
+        raw = [json.dumps(m, ensure_ascii=False) for m in self.to(user)]
+        raw += [json.dumps(u, ensure_ascii=False) for u in self.updates
+                if user in u.get("userids", [])]
+        return [href for body in raw for href in _LINK.findall(body.replace('\\"', '"'))]
+
+    def shown_to(self, user: str) -> list[str]:
+        """Each text message and card as this person reads it (entities decoded)."""
+        shown = []
+        for m in self.to(user):
+            if m["msgtype"] == "text":
+                shown.append(html.unescape(m["text"]["content"]))
+            elif m["msgtype"] == "template_card":
+                card = m["template_card"]
+                parts = [card.get("main_title", {}).get("title", ""),
+                         card.get("sub_title_text", "")]
+                parts += [b["text"] for b in card.get("button_list", [])]
+                shown.append(html.unescape("\n".join(parts)))
+        return shown
 
     # -- server -------------------------------------------------------------------------
 
@@ -177,6 +201,9 @@ class FakeWeComApi:
         self.updates.append(body)
         self.timeline.append(body)
         return _json({"errcode": 0, "errmsg": "ok", "invaliduser": []})
+
+
+_LINK = re.compile(r"<a\s[^>]*href\s*=\s*[\"']?([^\"'\s>]+)", re.IGNORECASE)
 
 
 def _json(data: dict[str, Any]) -> web.Response:

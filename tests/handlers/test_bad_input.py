@@ -111,12 +111,13 @@ async def test_a_stale_report_button_does_not_act_on_a_new_report(app, reporter,
 
 async def test_an_unknown_person_is_offered_registration_and_their_report_kept(app, cast,
                                                                                  engineer):
+    code = await cast.invitation("二号园区")
     stranger = cast.user("s1")
     await stranger.says("电磁阀打不开，二号地块")
     assert "姓名" in stranger.last().text
     await stranger.says("赵六")
     assert "园区" in stranger.last().text
-    await stranger.says("二号园区")
+    await stranger.says(code)  # the invitation's code at the site question: its site
 
     assert stranger.heard("登记完成")
     assert stranger.heard("《电磁阀打不开》")  # the first message became the report

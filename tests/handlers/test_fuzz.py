@@ -26,7 +26,8 @@ TEXTS = ["电磁阀打不开", "水泵冒烟了，全部停了", "摄像头黑�
          "/priority FL-000001 P1", "/category FL-000001 pump", "/duty off", "/duty on",
          "x" * 5000, "原因是线圈坏了", "已更换", "/urge", "/complain", "/nonsense"]
 FORGED = ["t:1:ack", "t:2:done", "t:1:s5", "t:1:fu_again", "i:abc:submit", "d:1:ok", "k:1:ack",
-          "t:99:ack", "zz", "t:1:" + "x" * 70, "t:1:p1", "t:1:c_pump", "t:1:take"]
+          "t:99:ack", "zz", "t:1:" + "x" * 70, "t:1:p1", "t:1:c_pump", "t:1:take",
+          "t:999999999999:ack", "a:1:approve", "a:999999999999:refuse"]
 PEOPLE = ["r1", "r2", "e1", "e2", "x1", "m1", "stranger"]
 
 

@@ -4,6 +4,7 @@ button strings spelt out by hand."""
 from __future__ import annotations
 
 import ast
+import gc
 from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
@@ -11,12 +12,26 @@ HANDLERS = ROOT / "handlers"
 OURS = ("handlers", "storage", "kb", "bot", "scheduler")
 
 
-def _modules() -> dict[str, ast.Module]:
+def _parse_all() -> dict[str, ast.Module]:
     found = {}
-    for path in HANDLERS.rglob("*.py"):
-        name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-        found[name] = ast.parse(path.read_text("utf-8"), str(path))
+    # Parsed once, at collection, with the collector paused: CPython 3.11's ast.parse can fail
+    # ("AST constructor recursion depth mismatch") when a finaliser runs in the middle of it.
+    gc.disable()
+    try:
+        for path in HANDLERS.rglob("*.py"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            name = ".".join(parts).removesuffix(".__init__")
+            found[name] = ast.parse(path.read_text("utf-8"), str(path))
+    finally:
+        gc.enable()
     return found
+
+
+PARSED = _parse_all()
+
+
+def _modules() -> dict[str, ast.Module]:
+    return PARSED
 
 
 def _imported(module: str, node: ast.ImportFrom | ast.Import) -> list[str]:

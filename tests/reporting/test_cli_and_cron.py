@@ -27,7 +27,9 @@ def test_the_commands_parse():
     assert (args.period, args.format, args.charts) == ("2026-Q3", "json", None)
     args = cli().parse_args(["report", "--from", "2026-11-01", "--to", "2026-11-30"])
     assert (args.date_from, args.date_to, args.format) == ("2026-11-01", "2026-11-30", "table")
-    assert cli().parse_args(["dashboard", "token", "--days", "7"]).days == 7
+    assert cli().parse_args(["dashboard", "token", "--minutes", "7"]).minutes == 7
+    assert cli().parse_args(["dashboard", "revoke", "--all"]).all
+    assert cli().parse_args(["dashboard", "revoke", "abc123def456"]).token == "abc123def456"
 
 
 async def test_a_markdown_report_links_the_charts_it_wrote(app, settings, history, tmp_path):
@@ -54,12 +56,12 @@ async def test_period_and_dates_together_are_refused(app, settings):
 
 def test_a_dashboard_token_is_kept_only_as_a_hash(tmp_path):
     now = datetime(2026, 11, 23, tzinfo=UTC)
-    token = issue_token(tmp_path, now, days=1)
+    token = issue_token(tmp_path, now, minutes=15)
     stored = (tmp_path / "dashboard_tokens").read_text()
-    assert token not in stored and len(stored.split()[0]) == 64
+    assert token not in stored and len(stored.split()[1]) == 64
     assert check_token(tmp_path, token, now)
     assert not check_token(tmp_path, token + "x", now)
-    assert not check_token(tmp_path, token, datetime(2026, 11, 24, 1, tzinfo=UTC))  # expired
+    assert not check_token(tmp_path, token, datetime(2026, 11, 23, 0, 16, tzinfo=UTC))  # late
     assert not check_token(tmp_path / "nowhere", token, now)
 
 

@@ -38,7 +38,7 @@ async def server(app, history) -> AsyncIterator[TestServer]:
 
 async def test_the_dashboard_shows_open_tickets_with_live_clocks(app, server):
     playwright = pytest.importorskip("playwright.async_api")
-    token = issue_token(app.settings.files_dir, app.clock.now(), 1)
+    token = issue_token(app.settings.files_dir, app.clock.now(), 15)
     url = server.make_url(f"/dashboard/login?token={token}")
     async with playwright.async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)

@@ -18,8 +18,8 @@ async def client(app, history) -> AsyncIterator[TestClient]:
         yield c
 
 
-def token(app, days: float = 1) -> str:
-    return issue_token(app.settings.files_dir, app.clock.now(), days)
+def token(app, minutes: float = 15) -> str:
+    return issue_token(app.settings.files_dir, app.clock.now(), minutes)
 
 
 async def test_the_dashboard_wants_a_token(client):
@@ -38,8 +38,8 @@ async def test_a_wrong_token_is_forbidden(app, client):
 
 
 async def test_an_expired_token_is_forbidden(app, client):
-    old = token(app, days=1)
-    app.clock.advance(days=2)
+    old = token(app, minutes=15)
+    app.clock.advance(minutes=16)
     assert (await client.get(f"/dashboard/login?token={old}")).status == 403
 
 

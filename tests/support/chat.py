@@ -66,9 +66,8 @@ class ChatUser:
 
 
 async def settle(fl: Frontline) -> None:
-    """Let the delivery worker finish what the last step queued."""
-    await fl.delivery.drain()
-    await fl.delivery.run_once()
+    """Let the delivery worker send everything queued and due, and mark it sent."""
+    await fl.delivery.flush_all()
 
 
 def labels(msg: Outgoing) -> list[str]:

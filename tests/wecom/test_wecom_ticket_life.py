@@ -49,8 +49,7 @@ class WeComUser:
     async def _post(self, xml: str) -> None:
         assert await self.caller.post(xml) == 200
         await self.adapter.callback.drain()
-        await self.fl.delivery.drain()
-        await self.fl.delivery.run_once()
+        await self.fl.delivery.flush_all()
 
     def button(self, label: str) -> tuple[str, str]:
         """(task id, key) of the newest live button with this label shown to this person."""

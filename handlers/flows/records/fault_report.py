@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from handlers.core import escape
 from handlers.core.context import Ctx
 from handlers.core.messages import FileRef
 from handlers.core.texts import lazy
@@ -29,14 +30,16 @@ def _verdict(ctx: Ctx, lang: str, done: datetime | None, due: datetime | None) -
 
 
 async def markdown(ctx: Ctx, ticket: Ticket, lang: str) -> str:
-    """The whole report as Markdown, in one language."""
-    names = {p.id: p.name for p in await people.people(ctx.tx)}
+    """The whole report as Markdown, in one language. What people wrote (names, site,
+    description, cause, fix, prevention) is escaped: it shows as written, never as markup."""
+    names = {p.id: escape.markdown(p.name, inline=True) for p in await people.people(ctx.tx)}
+    md = escape.markdown
     onsite_at = await _first_on_site(ctx, ticket)
     lines = [
         ctx.t("report.title", lang, number=tickets.number(ticket.id or 0),
-              company=ctx.config.company_name),
+              company=md(ctx.config.company_name, inline=True)),
         "",
-        ctx.t("report.facts", lang, site=ticket.site or "-",
+        ctx.t("report.facts", lang, site=md(ticket.site, inline=True) or "-",
               reporter=names.get(ticket.reporter_id, "-"),
               engineer=names.get(ticket.assignee_id, "-"),
               priority=lazy(f"priority.{ticket.priority}"),
@@ -44,8 +47,9 @@ async def markdown(ctx: Ctx, ticket: Ticket, lang: str) -> str:
               fault_type=lazy(f"fault_type.{ticket.fault_type}") if ticket.fault_type else "-",
               created=ticket.created_at, resolved=ticket.resolved_at or "-"),
         "",
-        ctx.t("report.body", lang, description=ticket.description, cause=ticket.cause or "-",
-              fix=ticket.fix or "-", prevention=ticket.prevention or "-"),
+        ctx.t("report.body", lang, description=md(ticket.description),
+              cause=md(ticket.cause) or "-", fix=md(ticket.fix) or "-",
+              prevention=md(ticket.prevention) or "-"),
         "",
         ctx.t("report.sla_header", lang),
         ctx.t("report.sla_response", lang,

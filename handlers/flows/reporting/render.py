@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from handlers.core import escape
 from handlers.core.texts import Texts
 from handlers.flows.reporting.figures import Figures
 from handlers.flows.reporting.rates import Durations, Rate, plain
@@ -125,10 +126,12 @@ def table(fig: Figures, lb: Labels) -> str:
 
 
 def markdown(fig: Figures, lb: Labels, charts: dict[str, str] | None = None) -> str:
-    head = title(fig, lb)
+    """The report as Markdown; names in it (sites, engineers, the company) are escaped."""
+    md = escape.markdown
+    head = [md(line, inline=True) for line in title(fig, lb)]
     out = [f"# {head[0]}", "", *head[1:], "",
            f"| {lb('col_figure')} | {lb('col_value')} |", "|---|---|"]
-    out += [f"| {k} | {v.replace('|', '/')} |" for k, v in rows(fig, lb)]
+    out += [f"| {md(k, inline=True)} | {md(v, inline=True)} |" for k, v in rows(fig, lb)]
     if charts:
         out += ["", f"## {lb('charts')}", ""]
         out += [f"![{lb('chart_' + name)}]({path})" for name, path in charts.items()]
@@ -140,13 +143,16 @@ def as_json(fig: Figures) -> str:
 
 
 def as_csv(fig: Figures) -> str:
-    """Long format, one figure a row: section, key, value (spreadsheets pivot it easily)."""
+    """Long format, one figure a row: section, key, value (spreadsheets pivot it easily).
+    Keys hold names people chose (sites, engineers): a cell a spreadsheet would run as a
+    formula is quoted (`escape.csv_cell`)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["section", "key", "value"])
     for section, value in plain(fig).items():
         for key, leaf in _leaves(value):
-            writer.writerow([section, key, "" if leaf is None else leaf])
+            cells = [section, key, "" if leaf is None else leaf]
+            writer.writerow([escape.csv_cell(c) for c in cells])
     return buf.getvalue()
 
 
