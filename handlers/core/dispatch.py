@@ -88,6 +88,9 @@ class Desk:
             try:
                 await self._step(inc)
             except DeskError as err:
+                if isinstance(err, BadButton):  # forged or mangled: the sender's error
+                    log.warning("bad input: a button we never issued on %s update %s",
+                                inc.channel, inc.update_id)
                 if err.cost and self.flood:
                     self.flood.charge((inc.channel, inc.user_id), err.cost)
                 await self._answer_error(inc, err)

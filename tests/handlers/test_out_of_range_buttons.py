@@ -24,3 +24,5 @@ async def test_a_button_naming_a_number_past_the_integer_range_gets_the_bad_butt
         assert not who.heard("系统繁忙")
         assert any(w in who.last().text for w in ("无法识别", "已结束", "没有权限", "已过期"))
     assert "database failure" not in caplog.text
+    if data.startswith("t:999") or data.startswith("t:2147") or data.startswith(("d:", "k:")):
+        assert "bad input: a button we never issued" in caplog.text
