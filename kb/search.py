@@ -94,6 +94,15 @@ def passage_text(article: Article) -> str:
     return " ".join([article.title, *article.symptoms])
 
 
+def one_language(hits: list[Hit], own: str | None) -> list[Hit]:
+    """The hits in the reporter's language, or, when none of theirs answers, in the other one:
+    never an article beside its own twin."""
+    if not hits:
+        return hits
+    keep = own if any(h.article.lang == own for h in hits) else hits[0].article.lang
+    return [h for h in hits if h.article.lang == keep]
+
+
 def twin_id(article_id: str) -> str:
     """The id of an article's other-language twin by convention: `x` <-> `x-en`."""
     return article_id[:-3] if article_id.endswith("-en") else f"{article_id}-en"
@@ -260,9 +269,9 @@ class KnowledgeBase:
     def search(self, query: str, limit: int = 3, lang: str | None = None) -> list[Hit]:
         """Up to `limit` confident hits, best first; [] when nothing answers well.
 
-        Hybrid mode: only articles of one language are returned — the reporter's
-        (`lang`, else the query's script), or the other language when no article in
-        the reporter's answers — so an article's twin never appears beside it.
+        Only articles of one language are returned — the reporter's (`lang`, else the
+        query's script), or the other language when no article in the reporter's answers —
+        so an article's twin never appears beside it.
         """
         snapshot, dense = self._state  # one read: an add() meanwhile does not affect us
         if limit <= 0 or not snapshot.articles or query_lang(query) is None:
@@ -272,7 +281,8 @@ class KnowledgeBase:
             if not words:
                 return []
             scored = score(snapshot, self._query_terms(snapshot, words), self.tuning)
-            return select(snapshot, scored, self.tuning, limit, lang or query_lang(query))
+            own = lang or query_lang(query)
+            return one_language(select(snapshot, scored, self.tuning, 2 * limit, own), own)[:limit]
         calibration = self.calibration
         for group, confidence in self.decide(query, lang, snapshot, dense):
             if confidence >= calibration.tau:

@@ -60,3 +60,14 @@ def test_the_eval_set_names_only_existing_articles(shipped: KnowledgeBase) -> No
         ids = [] if expected == "-" else [i.strip() for i in expected.split(",")]
         unknown |= {i for i in ids if shipped.get(i) is None}
     assert unknown == set()
+
+
+def test_the_lexical_engine_never_shows_an_article_beside_its_twin():
+    kb = KnowledgeBase.load([default_articles_dir()], embedder=None)
+    for query, lang in (("3号地块电磁阀打不开，不出水", "zh"), ("电磁阀打不开", "en"),
+                        ("solenoid valve won't open, no water", "en"),
+                        ("solenoid valve won't open", "zh")):
+        hits = kb.search(query, limit=3, lang=lang)
+        assert hits, query
+        assert len({h.article.lang for h in hits}) == 1, (query, [h.article.id for h in hits])
+    assert {h.article.lang for h in kb.search("电磁阀打不开", limit=3, lang="zh")} == {"zh"}
