@@ -17,9 +17,15 @@ router = Router("common")
 MAX_LISTED = 20
 
 
+HELP = {Role.ENGINEER: "command.help_engineer", Role.EXPERT: "command.help_engineer",
+        Role.MANAGER: "command.help_manager", Role.ADMIN: "command.help_manager"}
+
+
 @router.command("help", private=False)
 async def help_(ctx: Ctx, arg: str) -> None:
-    await ctx.reply("command.help")
+    """What this person can do here: reporters, engineers and managers each see their own."""
+    role = ctx.person.role if ctx.person is not None else Role.REPORTER
+    await ctx.reply(HELP.get(Role(role), "command.help"))
 
 
 @router.command("lang", private=False)

@@ -175,6 +175,15 @@ async def test_cancel_leaves_a_half_filled_report(app, reporter, engineer):
 async def test_help_names_the_company_and_the_hotline(reporter):
     await reporter.says("/help")
     assert "荔枝智慧果园" in reporter.last().text and "400-800-1234" in reporter.last().text
+    assert "有问题请联系陈经理" in reporter.last().text and "/duty" not in reporter.last().text
+
+
+async def test_help_fits_the_role(engineer, manager):
+    await engineer.says("/help")
+    assert "点“接单”或“拒单”" in engineer.last().text and "/duty" in engineer.last().text
+    assert "/drafts" not in engineer.last().text
+    await manager.says("/help")
+    assert "/report" in manager.last().text and "/invite" in manager.last().text
 
 
 async def test_the_engineer_is_offered_only_the_steps_that_fit(app, reporter, engineer):
