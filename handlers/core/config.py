@@ -10,7 +10,7 @@ validation with a message that names what is wrong and what would do.
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import datetime, time, timedelta
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -126,6 +126,23 @@ class DeskConfig(BaseModel):
         """When the quiet hours end (site time); None when there are none."""
         quiet = parse_quiet_hours(self.quiet_hours)
         return quiet[1] if quiet else None
+
+    def after_quiet_hours(self, when: datetime) -> datetime:
+        """`when`, or the next morning when it falls in the site's quiet hours (default
+        21:00–08:00): messages nobody is waiting for do not wake people. No quiet hours
+        configured: every moment is fine."""
+        start, end = self.quiet_start, self.quiet_end
+        if start is None or end is None:
+            return when
+        local = when.astimezone(self.zone)
+        t = local.time()
+        quiet = (start <= t or t < end) if start > end else (start <= t < end)
+        if not quiet:
+            return when
+        morning = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+        if t >= end:  # evening: the next day's morning
+            morning += timedelta(days=1)
+        return morning.astimezone(when.tzinfo)
 
     @property
     def sla(self) -> SlaPolicy:

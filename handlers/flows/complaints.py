@@ -41,6 +41,11 @@ class State(StrEnum):
 class Due(StrEnum):
     ACK_REMINDER = "complaint_ack_reminder"
     RESOLVE_REMINDER = "complaint_resolve_reminder"
+    ACK_OVERDUE = "complaint_ack_overdue"
+    RESOLVE_OVERDUE = "complaint_resolve_overdue"
+
+
+ACK_CLOCK = (Due.ACK_REMINDER, Due.ACK_OVERDUE)
 
 
 class Event(StrEnum):
@@ -151,9 +156,16 @@ def _fields(ctx: Ctx, complaint: Complaint, ticket: Ticket | None) -> dict[str, 
 
 
 async def _schedule(ctx: Ctx, c: Complaint) -> None:
-    for kind, due in ((Due.ACK_REMINDER, c.ack_due), (Due.RESOLVE_REMINDER, c.resolve_due)):
-        at = c.created_at + (due - c.created_at) * REMIND_AT
-        await timers.schedule(ctx.tx, f"{kind}:{c.id}", kind, at, payload={"complaint": c.id})
+    """Per clock a reminder at 75 % and a notice when it has passed, both outside the quiet
+    hours (a reminder never later than its deadline)."""
+    later = ctx.config.after_quiet_hours
+    for remind, overdue, due in ((Due.ACK_REMINDER, Due.ACK_OVERDUE, c.ack_due),
+                                 (Due.RESOLVE_REMINDER, Due.RESOLVE_OVERDUE, c.resolve_due)):
+        at = min(later(c.created_at + (due - c.created_at) * REMIND_AT), due)
+        await timers.schedule(ctx.tx, f"{remind}:{c.id}", remind, at,
+                              payload={"complaint": c.id})
+        await timers.schedule(ctx.tx, f"{overdue}:{c.id}", overdue, later(due),
+                              payload={"complaint": c.id})
 
 
 async def _unresolved(ctx: Ctx, complaint_id: int) -> Complaint:
@@ -179,7 +191,7 @@ async def acknowledge(ctx: Ctx, complaint_id: int, arg: str) -> None:
     complaint.state, complaint.acknowledged_at = str(ComplaintState.ACKNOWLEDGED), ctx.now
     complaint.handler_id = ctx.person.id
     ctx.tx.add(complaint)
-    await timers.cancel(ctx.tx, f"{Due.ACK_REMINDER}:{complaint.id}")
+    await timers.cancel(ctx.tx, *(f"{kind}:{complaint.id}" for kind in ACK_CLOCK))
     fields = _fields(ctx, complaint, None)
     await ctx.reply("complaint.acked_manager", **fields)
     await _tell_complainant(ctx, complaint, "complaint.acked", name=ctx.person.name, **fields)
@@ -213,14 +225,26 @@ async def remind_resolve(ctx: Ctx, timer: Timer) -> None:
     await _remind(ctx, int(timer.payload.get("complaint", 0)), ack=False)
 
 
-async def _remind(ctx: Ctx, complaint_id: int, *, ack: bool) -> None:
+@router.timer(Due.ACK_OVERDUE)
+async def ack_overdue(ctx: Ctx, timer: Timer) -> None:
+    await _remind(ctx, int(timer.payload.get("complaint", 0)), ack=True, overdue=True)
+
+
+@router.timer(Due.RESOLVE_OVERDUE)
+async def resolve_overdue(ctx: Ctx, timer: Timer) -> None:
+    await _remind(ctx, int(timer.payload.get("complaint", 0)), ack=False, overdue=True)
+
+
+async def _remind(ctx: Ctx, complaint_id: int, *, ack: bool, overdue: bool = False) -> None:
     complaint = await ctx.tx.get(Complaint, complaint_id)
     if complaint is None or complaint.state == ComplaintState.RESOLVED:
         return
     if ack and complaint.state != ComplaintState.OPEN:
         return
     fields = _fields(ctx, complaint, None)
-    key = "complaint.remind_ack" if ack else "complaint.remind_resolve"
+    key = {(True, False): "complaint.remind_ack", (False, False): "complaint.remind_resolve",
+           (True, True): "complaint.ack_overdue",
+           (False, True): "complaint.resolve_overdue"}[(ack, overdue)]
     for manager in await people.people_with_roles(ctx.tx, (Role.MANAGER,)):
         await ctx.notify(manager, key, _manager_rows(complaint), **fields, text=complaint.text)
 

@@ -10,7 +10,7 @@ Never more than two follow-up messages; one due in quiet hours waits until the m
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 
 from handlers.core import logctx, tokens
@@ -71,23 +71,6 @@ class Survey(StrEnum):
     NO_RESPONSE = "no_response"
 
 
-def out_of_quiet_hours(ctx: Ctx, when: datetime) -> datetime:
-    """Move a moment in the site's quiet hours (default 21:00–08:00) to the next morning;
-    with no quiet hours configured (`quiet_hours` empty) every moment is fine."""
-    cfg, local = ctx.config, when.astimezone(ctx.config.zone)
-    start, end = cfg.quiet_start, cfg.quiet_end
-    if start is None or end is None:
-        return when
-    t = local.time()
-    quiet = (start <= t or t < end) if start > end else (start <= t < end)
-    if not quiet:
-        return when
-    morning = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
-    if t >= end:  # evening: the next day's morning
-        morning += timedelta(days=1)
-    return morning.astimezone(when.tzinfo)
-
-
 def _key(kind: Due, ticket: Ticket) -> str:
     return f"{kind}:{ticket.id}"
 
@@ -96,7 +79,7 @@ async def schedule_after_fix(ctx: Ctx, ticket: Ticket) -> None:
     tid, cfg = ticket.id or 0, ctx.config
     await timers.schedule(ctx.tx, _key(Due.CONFIRM, ticket), Due.CONFIRM,
                           ctx.now + timedelta(hours=cfg.confirm_auto_hours), ticket_id=tid)
-    due = out_of_quiet_hours(ctx, ctx.now + timedelta(hours=cfg.followup_delay_hours))
+    due = cfg.after_quiet_hours(ctx.now + timedelta(hours=cfg.followup_delay_hours))
     await timers.schedule(ctx.tx, _key(Due.FOLLOWUP, ticket), Due.FOLLOWUP, due, ticket_id=tid)
 
 
@@ -158,7 +141,7 @@ async def expire(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
 
 async def _next_timer(ctx: Ctx, ticket: Ticket, kind: Due) -> None:
     gap = timedelta(hours=ctx.config.followup_reminder_hours)
-    due = out_of_quiet_hours(ctx, ctx.now + gap)
+    due = ctx.config.after_quiet_hours(ctx.now + gap)
     await timers.schedule(ctx.tx, _key(kind, ticket), kind, due, ticket_id=ticket.id)
 
 

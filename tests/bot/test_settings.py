@@ -8,14 +8,12 @@ import subprocess
 import sys
 from datetime import UTC, datetime, time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from bot.cli import main
 from bot.settings import Settings, SettingsError, load
 from handlers.core.config import DeskConfig
-from handlers.flows.followup import out_of_quiet_hours
 from handlers.flows.reporting.rates import Targets
 
 POLICIES = Path(__file__).parents[2] / "handlers" / "policies"
@@ -71,9 +69,8 @@ def test_empty_quiet_hours_mean_none(monkeypatch):
     settings = load()
     assert settings.quiet_start is None and settings.quiet_end is None
     late = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # 22:00 in Shanghai
-    assert out_of_quiet_hours(SimpleNamespace(config=settings), late) == late  # type: ignore[arg-type]
-    quiet = SimpleNamespace(config=DeskConfig())
-    assert out_of_quiet_hours(quiet, late) == datetime(2026, 11, 24, 0, 0, tzinfo=UTC)  # type: ignore[arg-type]
+    assert settings.after_quiet_hours(late) == late
+    assert DeskConfig().after_quiet_hours(late) == datetime(2026, 11, 24, 0, 0, tzinfo=UTC)
 
 
 def test_empty_schedules_and_policy_file_mean_off_and_the_plan(monkeypatch):

@@ -128,7 +128,9 @@ async def test_a_complaint_reaches_the_manager_with_its_clock(app, clock, report
     to_manager = manager.last()
     assert "【投诉】C-00001" in to_manager.text and "工程师一直不来" in to_manager.text
 
-    await tick(app, clock, hours=18)  # 75 % of the 24 h to acknowledge
+    await tick(app, clock, hours=18)  # 75 % of the 24 h to acknowledge: 03:00 on site
+    assert "还未受理" not in manager.last().text  # quiet hours: it waits for the morning
+    await tick(app, clock, hours=5)  # 08:00
     assert "还未受理" in manager.last().text
     await manager.presses("受理")
     assert "陈经理 受理" in reporter.last().text
@@ -139,6 +141,19 @@ async def test_a_complaint_reaches_the_manager_with_its_clock(app, clock, report
         c = (await tx.scalars(select(Complaint)))[0]
     assert c.state == "resolved" and c.ticket_id == 1
     assert len(await events(app, "complaint")) == 1
+
+
+async def test_a_complaint_nobody_acknowledges_is_reported_overdue(app, clock, reporter,
+                                                                   manager):
+    await reporter.says("/complain")
+    await reporter.presses("对服务整体")
+    await reporter.says("电话总是打不通")
+    await tick(app, clock, hours=23)
+    assert not manager.heard("【投诉超时】")
+
+    await tick(app, clock, hours=1)  # 24 h: 09:00 on site
+
+    assert "【投诉超时】投诉 C-00001 已超过受理时限" in manager.last().text
 
 
 async def test_a_complaint_about_the_service_by_command(app, reporter, manager):
