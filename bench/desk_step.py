@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import sys
 import tempfile
 import time
@@ -43,6 +44,8 @@ async def run(url: str, messages: int, concurrency: int, tmp: Path) -> dict[str,
     s = Settings(database_url=url, channels="", files_dir=tmp / "files", flood_burst=100_000)
     fl = await build(s, channels={"telegram": channel}, kb=None)
     await fl.start(schedule=False)
+    gc.collect()
+    gc.freeze()  # as `frontline run` does after start: the start-up heap is not rescanned
     statements = 0
 
     def count(*_: object) -> None:
