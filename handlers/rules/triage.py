@@ -36,10 +36,16 @@ SAFETY_WORDS = (
 )
 
 
+# Saying it is not urgent is not urgent: 急 inside 不急 must not raise the priority.
+NOT_URGENT = ("不急", "不着急", "不紧急", "不太急", "不是很急", "没那么急", "不用急",
+              "not urgent", "no rush", "no hurry", "not in a hurry")
+
+
 def signals(text: str) -> tuple[bool, bool]:
     """(urgent, safety) as found in the reporter's words."""
     low = text.lower()
-    return any(w in low for w in URGENT_WORDS), any(w in low for w in SAFETY_WORDS)
+    calm = any(w in low for w in NOT_URGENT)
+    return not calm and any(w in low for w in URGENT_WORDS), any(w in low for w in SAFETY_WORDS)
 
 
 def priority(impact: Impact, text: str) -> str:

@@ -37,6 +37,10 @@ def test_every_status_has_a_row_in_the_table():
     (Impact.SINGLE, "控制箱冒烟", "P1"),
     (Impact.QUESTION, "怎么导出数据", "P4"),
     (Impact.QUESTION, "急，怎么导出", "P4"),
+    (Impact.SINGLE, "不急，有空来看看3号地块电磁阀", "P3"),
+    (Impact.SINGLE, "不着急，水泵有点漏水", "P3"),
+    (Impact.SINGLE, "no rush, the valve leaks a little", "P3"),
+    (Impact.SINGLE, "不急，但控制箱冒烟了", "P1"),  # safety words still decide
 ])
 def test_triage_follows_the_documented_matrix(impact, text, expected):
     assert triage.priority(impact, text) == expected
