@@ -276,9 +276,10 @@ async def _button(routes: Routes, ctx: Ctx, data: str) -> None:
     if token.scope == TICKET_SCOPE:
         await route.handler(ctx, await _pressed_ticket(ctx, route, token.ticket_id), arg)
     elif token.scope == DIALOGUE_SCOPE:
-        if ctx.state not in route.states or ctx.conv is None \
-                or ctx.conv.data.get("n") != token.ref:
-            raise StaleAction("error.stale_report")
+        if ctx.conv is None or ctx.conv.data.get("n") != token.ref:
+            raise StaleAction("error.stale_report")  # a dialogue that has ended
+        if ctx.state not in route.states:  # the same dialogue, an earlier step's button
+            raise StaleAction("error.earlier_step")
         await route.handler(ctx, arg)
     else:
         await route.handler(ctx, int(token.ref), arg)

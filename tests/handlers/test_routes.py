@@ -152,3 +152,14 @@ def test_the_ticket_diagram_names_every_status():
     text = (DOCS / "ticket.mmd").read_text("utf-8")
     drawn = {n for a, b in re.findall(r"(\w+)\s*-->\s*(\w+)", text) for n in (a, b)}
     assert drawn - {"*"} == {str(s) for s in TicketStatus}
+
+
+async def test_an_earlier_steps_button_in_an_open_report_says_the_report_is_still_open(reporter):
+    await reporter.says("电磁阀打不开")
+    await reporter.presses("没解决，报修")
+    await reporter.presses("单个设备")  # now at the summary
+
+    await reporter.presses("没解决，报修")  # the articles' button, pressed again
+
+    assert reporter.last().text.startswith("这是前面步骤的按钮，这份报修还在进行中")
+    assert "确认提交" in [b.label for m in reporter.inbox() for row in m.buttons for b in row]
