@@ -262,3 +262,20 @@ async def test_photos_and_the_location_sent_with_a_report_reach_the_engineer(app
     assert photos and photos[-1].files[0].key == ref.key
     assert "工单 FL-000001 报修时附带的照片（1 张）" in photos[-1].text
     assert engineer.heard("工单 FL-000001 报修时发来的位置：22.5431, 114.0579")
+
+
+async def test_words_typed_at_a_form_question_are_kept_apart_from_the_fault(app, reporter,
+                                                                           engineer):
+    await reporter.says("电磁阀打不开")
+    await reporter.presses("没解决，报修")
+    await reporter.says("asdfgh 你好吗")  # typed at the impact question
+
+    assert reporter.heard("已单独记下这句补充说明（故障描述不变）")
+    await reporter.presses("单个设备")
+    assert "描述：电磁阀打不开\n" in reporter.last().text
+    assert "补充说明：asdfgh 你好吗" in reporter.last().text
+    await reporter.presses("确认提交")
+
+    async with app.db.transaction() as tx:
+        ticket = await tx.get(Ticket, 1)
+    assert ticket.description == "电磁阀打不开\n【补充说明】asdfgh 你好吗"

@@ -68,6 +68,7 @@ class Report:
     impact: str = ""
     priority: str = ""
     text: str = ""  # CHOICE: the words whose place is being asked
+    notes: str = ""  # words typed while answering the form: kept apart from the description
 
 
 router.cancellable(State, "command.cancel_report")
@@ -145,19 +146,24 @@ async def ask_impact(ctx: Ctx, report: Report) -> None:
     await ctx.reply("intake.ask_impact", rows)
 
 
+FORM_STATES = (State.IMPACT, State.CONFIRM)
+
+
 @router.text(*State)
 async def add_text(ctx: Ctx, text: str) -> None:
-    """More words while a report is open: they belong to the description."""
+    """More words while a report is open. While the articles are shown they add to the
+    description; typed at a form question they are kept apart, as a note the engineer sees
+    labelled, so chatter never rewrites the fault."""
     report = ctx.data(Report)
-    choosing = ctx.state == State.CHOICE
-    joined, cut = clip(ctx, f"{report.text if choosing else report.description}\n{text.strip()}")
-    if choosing:
-        report.text = joined
-    else:
-        report.description = joined
+    field = "text" if ctx.state == State.CHOICE else \
+        "notes" if ctx.state in FORM_STATES else "description"
+    before = getattr(report, field)
+    joined, cut = clip(ctx, f"{before}\n{text.strip()}" if before else text)
+    setattr(report, field, joined)
     ctx.keep(report)
-    await ctx.reply("intake.kept_first" if cut else "intake.added",
-                    limit=ctx.config.max_message_chars)
+    said = "intake.kept_first" if cut else "intake.note_kept" if field == "notes" \
+        else "intake.added"
+    await ctx.reply(said, limit=ctx.config.max_message_chars)
     await _ask_again(ctx, report)
 
 
@@ -230,8 +236,8 @@ async def confirm(ctx: Ctx, report: Report) -> None:
         "intake.confirm", rows, description=report.description,
         site=(ctx.person.site if ctx.person else "") or "-",
         impact=lazy(f"impact.{report.impact}"), priority=lazy(f"priority.{report.priority}"),
-        promise=promise(window),
-        photos=len(report.photos),
+        promise=promise(window), photos=len(report.photos),
+        notes=lazy("intake.notes_line", notes=report.notes) if report.notes else "",
     )
 
 
@@ -241,8 +247,10 @@ async def submit(ctx: Ctx, arg: str) -> None:
     if not await admission.admitted(ctx):
         return
     report = ctx.data(Report)
+    described = report.description if not report.notes else \
+        f"{report.description}\n{ctx.t('intake.notes_label')}{report.notes}"
     new = NewTicket(
-        description=report.description, impact=report.impact, priority=report.priority,
+        description=described, impact=report.impact, priority=report.priority,
         category=report.category or faults.guess_category(report.description),
         kb_shown=list(report.articles), photos=list(report.photos), location=report.location,
     )
