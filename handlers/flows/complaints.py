@@ -146,7 +146,10 @@ def _manager_rows(complaint: Complaint) -> Rows:
     def k(action: Action) -> str:
         return tokens.encode(SCOPE, complaint.id or 0, action)
 
-    return [[("button.complaint_ack", k(Action.ACK)), ("button.complaint_done", k(Action.DONE))]]
+    done = ("button.complaint_done", k(Action.DONE))
+    if complaint.state != ComplaintState.OPEN:  # acknowledged: only 办结 is left to press
+        return [[done]]
+    return [[("button.complaint_ack", k(Action.ACK)), done]]
 
 
 def _fields(ctx: Ctx, complaint: Complaint, ticket: Ticket | None) -> dict[str, Any]:
@@ -193,7 +196,7 @@ async def acknowledge(ctx: Ctx, complaint_id: int, arg: str) -> None:
     ctx.tx.add(complaint)
     await timers.cancel(ctx.tx, *(f"{kind}:{complaint.id}" for kind in ACK_CLOCK))
     fields = _fields(ctx, complaint, None)
-    await ctx.reply("complaint.acked_manager", **fields)
+    await ctx.reply("complaint.acked_manager", _manager_rows(complaint), **fields)
     await _tell_complainant(ctx, complaint, "complaint.acked", name=ctx.person.name, **fields)
 
 

@@ -134,6 +134,7 @@ async def test_a_complaint_reaches_the_manager_with_its_clock(app, clock, report
     assert "还未受理" in manager.last().text
     await manager.presses("受理")
     assert "陈经理 受理" in reporter.last().text
+    assert [b.label for row in manager.last().buttons for b in row] == ["办结"]  # no reload
     await manager.presses("办结")
     await manager.says("已安排张工今天到场，并对延误致歉")
     assert "已安排张工今天到场" in reporter.last().text
