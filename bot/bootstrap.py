@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.exc import IntegrityError
 
+from bot.alerts import AlarmSources
 from bot.channels import Adapter, Channel, Receive
 from bot.dashboard import Dashboard, attach_dashboard
 from bot.delivery import DeliveryWorker, RetryPolicy
@@ -28,12 +30,15 @@ from bot.metrics import attach_metrics, health_fields
 from bot.security import add_security_headers
 from bot.settings import Settings
 from handlers import flows
-from handlers.core.clock import Clock, SystemClock
+from handlers.core.clock import Clock, OffsetClock, SystemClock
+from handlers.core.context import Ctx
 from handlers.core.dispatch import Desk, TimerRunner
 from handlers.core.flood import FloodGuard
 from handlers.core.messages import Incoming
 from handlers.core.texts import Texts
 from handlers.flows import knowledge
+from handlers.flows.alarms import registry
+from handlers.rules import devices
 from scheduler.jobs import Jobs, Retention, table
 from scheduler.sweep import Scheduler, Sweeper
 from storage import migrate
@@ -59,6 +64,7 @@ class Frontline:
     web_app: web.Application
     channels: dict[str, Channel] = field(default_factory=dict)
     adapters: dict[str, Adapter] = field(default_factory=dict)
+    alarms: AlarmSources | None = None  # monitoring's webhooks and MQTT
 
     async def receive(self, inc: Incoming) -> None:
         """What every adapter calls with an update. Its replies are handed to the delivery
@@ -89,14 +95,36 @@ class Frontline:
         if self.kb is not None and hasattr(self.kb, "add"):
             async with self.db.transaction() as tx:
                 await knowledge.load_approved(tx, self.kb)
+        await self.load_devices()
         for adapter in self.adapters.values():
             await adapter.start()
+        if self.alarms is not None:
+            await self.alarms.start()
         if schedule:
             self.scheduler.start()
             await self.sweeper.run_once()  # timers missed while down fire now, once
 
+    async def load_devices(self) -> int:
+        """The device registry of `devices_file` (if set) into the database; a bad file stops
+        the start with its problems (file, line, reason)."""
+        path = self.settings.devices_file
+        if path is None:
+            return 0
+        rows = await asyncio.to_thread(devices.read, path)
+        async def store(ctx: Ctx) -> None:
+            await registry.store(ctx, rows)
+
+        try:
+            await self.desk.run_job(f"devices:{self.clock.now():%Y%m%d%H%M%S}", store)
+        except IntegrityError:  # another replica starting added the same devices first
+            await self.desk.run_job(f"devices:{self.clock.now():%Y%m%d%H%M%S}:2", store)
+        log.info("device registry: %s devices from %s", len(rows), path.name)
+        return len(rows)
+
     async def stop(self) -> None:
         """Graceful: stop taking updates, let current ones finish, flush the outbox."""
+        if self.alarms is not None:
+            await self.alarms.stop()
         await self.scheduler.finish()  # a sweep cut off half-way would strand its claims
         for adapter in self.adapters.values():
             stop_receiving = getattr(adapter, "stop_receiving", None)  # e.g. long polling
@@ -154,7 +182,8 @@ async def build(
     kb: Any = None,
 ) -> Frontline:
     """Wire everything from settings. `channels` adds extra (fake) channels for tests."""
-    clock = clock or SystemClock()
+    # The demo's time control moves an offset clock; nothing else ever moves the desk's time.
+    clock = clock or (OffsetClock() if settings.webchat_demo else SystemClock())
     texts = make_texts(settings)
     db = make_database(settings)
     kb = kb if kb is not None else await asyncio.to_thread(load_kb, settings)
@@ -183,7 +212,7 @@ async def build(
     )
     for name in settings.channel_names():
         adapter = _make_adapter(name, settings, db=db, receive=fl.receive, files=files,
-                                texts=texts)
+                                texts=texts, clock=clock, sweep=sweeper.run_once)
         adapter.attach(app)
         fl.adapters[name] = adapter
         all_channels[name] = adapter
@@ -196,13 +225,16 @@ async def build(
     attach_dashboard(app, Dashboard(db, clock, texts, settings, settings.files_dir,
                                     secure=settings.secure_cookies,
                                     session_hours=settings.dashboard_session_hours))
-    attach_metrics(app, db, clock, sweeper, token=monitor_token,
-                   cache_seconds=settings.metrics_cache_seconds)
+    metrics = attach_metrics(app, db, clock, sweeper, token=monitor_token,
+                             cache_seconds=settings.metrics_cache_seconds)
+    fl.alarms = AlarmSources.from_settings(settings, desk.alarm, clock, registry=metrics)
+    fl.alarms.attach(app)
     return fl
 
 
 def _make_adapter(name: str, settings: Settings, *, db: Database, receive: Receive,
-                  files: FileStore, texts: Texts) -> Adapter:
+                  files: FileStore, texts: Texts, clock: Clock,
+                  sweep: Callable[[], Awaitable[int]]) -> Adapter:
     if name == "web":
         from bot.webchat_wiring import make_webchat
 
@@ -212,7 +244,7 @@ def _make_adapter(name: str, settings: Settings, *, db: Database, receive: Recei
             database_url=settings.database_url, files_dir=settings.files_dir,
             allowed_origins=settings.web_origins, secure_cookies=settings.secure_cookies,
             identities_per_hour=settings.webchat_identities_per_hour,
-            trusted_proxies=settings.trusted_proxies,
+            trusted_proxies=settings.trusted_proxies, clock=clock, photos=files, sweep=sweep,
         )
     if name == "telegram":
         from bot.telegram import TelegramAdapter

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.exc import DBAPIError
 
-from bot import logs
+from bot import cli_database, logs, ticket_text
 from bot.bootstrap import Frontline, build, load_kb, make_database, make_desk
 from bot.settings import Settings, SettingsError, from_args, load
 from handlers.core.escape import visible
@@ -87,7 +88,7 @@ async def cmd_run(args: argparse.Namespace) -> int:
 async def cmd_demo(args: argparse.Namespace) -> int:
     from bot import demo
 
-    db_url = f"sqlite+aiosqlite:///{Path(args.db).absolute()}"  # noqa: ASYNC240
+    db_url = f"sqlite+aiosqlite:///{Path(args.demo_db).absolute()}"  # noqa: ASYNC240
     settings = _settings(args, database_url=db_url, webchat_demo=True, channels="web")
     fl = await build(settings)
     await migrate.upgrade(fl.db.engine)
@@ -197,14 +198,17 @@ async def cmd_people_list(args: argparse.Namespace) -> int:
 
 @_async
 async def cmd_tickets_list(args: argparse.Namespace) -> int:
+    zone = args.settings.zone
     db = _db(args)
     async with db.transaction() as tx:
         rows = await tickets.listing(tx, status=args.status, limit=args.limit)
-    for t in rows:  # the site and description are people's text: no terminal escapes
-        print(visible(f"{tickets.number(t.id or 0)}  {t.priority}  {t.status:<20} "
-                      f"{t.site or '-':<10} {t.created_at:%Y-%m-%d %H:%M}  "
-                      f"{t.description[:40]}"))
     await db.dispose()
+    print(f"times in {zone.key}")
+    print(f"{'number':<10} {'pri':<3} {'status':<20} {'site':<10} {'created':<16}  description")
+    for t in rows:  # the site and description are people's text: no terminal escapes
+        print(visible(f"{tickets.number(t.id or 0):<10} {t.priority:<3} {t.status:<20} "
+                      f"{t.site or '-':<10} {ticket_text.local(t.created_at, zone):<16}  "
+                      f"{t.description[:40]}"))
     return 0
 
 
@@ -218,34 +222,40 @@ async def cmd_tickets_show(args: argparse.Namespace) -> int:
         names = {p.id: p.name for p in await people.people(tx)}
     await db.dispose()
     if t is None:
-        print(f"no ticket {args.number}", file=sys.stderr)
+        print(f"no ticket {visible(args.number)}", file=sys.stderr)
         return 1
-    print(_ticket_text(t, events, names))
+    print(ticket_text.show(t, events, names, args.settings.zone))
     return 0
 
 
 @_async
 async def cmd_tickets_report(args: argparse.Namespace) -> int:
-    """Print the fault report (故障处理报告) of one ticket, in Markdown."""
+    """Print the fault report (故障处理报告) of one ticket in Markdown; `--pdf FILE` also
+    writes it as the PDF the managers get."""
     from handlers.core.clock import SystemClock
-    from handlers.flows.records import fault_report
+    from handlers.flows.records import fault_report, report_doc, report_pdf
 
     ticket_id = tickets.parse_number(args.number)
     db = _db(args)
     desk = make_desk(from_args(args), db, SystemClock())
-    out: list[str] = []
+    lang = args.lang or desk.texts.default
+    out: list[Any] = []
 
     async def job(ctx: Any) -> None:
         t = await tickets.get(ctx.tx, ticket_id) if ticket_id else None
         if t is not None:
-            out.append(await fault_report.markdown(ctx, t, args.lang or desk.texts.default))
+            out.append(await fault_report.build(ctx, t, lang))
 
     await desk.run_job("cli:report", job)
     await db.dispose()
     if not out:
-        print(f"no ticket {args.number}", file=sys.stderr)
+        print(f"no ticket {visible(args.number)}", file=sys.stderr)
         return 1
-    print("\n".join(visible(line) for line in out[0].split("\n")))
+    print("\n".join(visible(line) for line in report_doc.markdown(out[0]).split("\n")))
+    if args.pdf:
+        data = await report_pdf.render_async(out[0], lang)
+        await asyncio.to_thread(Path(args.pdf).write_bytes, data)
+        print(f"PDF written to {args.pdf}", file=sys.stderr)
     return 0
 
 
@@ -319,29 +329,6 @@ async def cmd_kb_stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ticket_text(t: Any, events: list[Any], names: dict[int | None, str]) -> str:
-    """One ticket for a terminal: each line shown with control characters made visible
-    (a description's ESC or BEL never acts on the operator's terminal)."""
-    lines = [
-        f"{tickets.number(t.id)}  {t.priority}  {t.status}",
-        f"reporter: {names.get(t.reporter_id, '-')}  site: {t.site or '-'}  "
-        f"assignee: {names.get(t.assignee_id, '-')}",
-        f"category: {t.category}  impact: {t.impact}  fault type: {t.fault_type or '-'}",
-        f"response due {t.response_due:%Y-%m-%d %H:%M}Z  responded "
-        f"{(t.responded_at and f'{t.responded_at:%Y-%m-%d %H:%M}Z') or '-'}",
-        f"resolve due {t.resolve_due:%Y-%m-%d %H:%M}Z  resolved "
-        f"{(t.resolved_at and f'{t.resolved_at:%Y-%m-%d %H:%M}Z') or '-'}",
-        f"description: {t.description}",
-    ]
-    if t.cause or t.fix:
-        lines.append(f"cause: {t.cause}  fix: {t.fix}")
-    lines.append("events:")
-    for e in events:
-        who = names.get(e.actor_id, "bot")
-        lines.append(f"  {e.at:%Y-%m-%d %H:%M:%S}Z  {who:<8} {e.kind:<12} {e.details}")
-    return "\n".join(visible(line) for line in lines)
-
-
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="frontline", description="chat-first service desk")
     sub = p.add_subparsers(dest="command", required=True)
@@ -355,21 +342,24 @@ def parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="demo: SQLite, demo people, web chat with a switcher")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8080)
-    demo.add_argument("--db", default="frontline-demo.db", help="SQLite file")
+    # not `args.db`: that names how a command opens the database (`_database`)
+    demo.add_argument("--db", dest="demo_db", default="frontline-demo.db", help="SQLite file")
     demo.set_defaults(func=cmd_demo)
 
     db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
-    db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+    upgrade = db.add_parser("upgrade", help="apply migrations")
+    upgrade.set_defaults(func=cmd_db_upgrade, db="own")
     backup = db.add_parser("backup", help="SQLite online backup, or pg_dump for PostgreSQL")
     backup.add_argument("dest")
-    backup.set_defaults(func=cmd_db_backup)
+    backup.set_defaults(func=cmd_db_backup, db="own")
     restore = db.add_parser("restore", help="restore a backup (stop the bot first)")
     restore.add_argument("src")
-    restore.set_defaults(func=cmd_db_restore)
+    restore.set_defaults(func=cmd_db_restore, db="own")
 
-    from bot import report_cli
+    from bot import devices_cli, report_cli
 
     report_cli.add_commands(sub)
+    devices_cli.add_commands(sub)
     _people_commands(sub)
     _ticket_commands(sub)
     _kb_commands(sub)
@@ -388,15 +378,15 @@ def _people_commands(sub: Any) -> None:
     add.add_argument("--telegram", help="Telegram user id")
     add.add_argument("--wecom", help="WeCom userid")
     add.add_argument("--web", help="web chat id")
-    add.set_defaults(func=cmd_people_add)
-    ps.add_parser("list", help="list people").set_defaults(func=cmd_people_list)
+    add.set_defaults(func=cmd_people_add, db="write")
+    ps.add_parser("list", help="list people").set_defaults(func=cmd_people_list, db="read")
     invite = ps.add_parser("invite", help="an invitation code (and Telegram link) for a site")
     invite.add_argument("--site", required=True)
     invite.add_argument("--uses", type=int, default=admission.DEFAULT_USES,
                         help=f"how many people (default {admission.DEFAULT_USES})")
     invite.add_argument("--days", type=int, default=admission.DEFAULT_DAYS,
                         help=f"valid for (default {admission.DEFAULT_DAYS} days)")
-    invite.set_defaults(func=cmd_people_invite)
+    invite.set_defaults(func=cmd_people_invite, db="write")
 
 
 def _ticket_commands(sub: Any) -> None:
@@ -405,14 +395,15 @@ def _ticket_commands(sub: Any) -> None:
     ls = ts.add_parser("list", help="latest tickets")
     ls.add_argument("--status")
     ls.add_argument("--limit", type=int, default=50)
-    ls.set_defaults(func=cmd_tickets_list)
+    ls.set_defaults(func=cmd_tickets_list, db="read")
     show = ts.add_parser("show", help="one ticket with its history")
     show.add_argument("number")
-    show.set_defaults(func=cmd_tickets_show)
+    show.set_defaults(func=cmd_tickets_show, db="read")
     report = ts.add_parser("report", help="the fault report (故障处理报告) of a ticket")
     report.add_argument("number")
     report.add_argument("--lang", choices=["zh", "en"])
-    report.set_defaults(func=cmd_tickets_report)
+    report.add_argument("--pdf", metavar="FILE", help="also write the report as a PDF")
+    report.set_defaults(func=cmd_tickets_report, db="read")
 
 
 def _kb_commands(sub: Any) -> None:
@@ -425,10 +416,10 @@ def _kb_commands(sub: Any) -> None:
                   if isinstance(a, argparse._SubParsersAction))
     export = kb_sub.add_parser("export", help="write approved drafts as article files")
     export.add_argument("dir", metavar="DIR")
-    export.set_defaults(func=cmd_kb_export)
+    export.set_defaults(func=cmd_kb_export, db="read")
     stats = kb_sub.add_parser("stats", help="articles per category; shown and solved counts")
     stats.add_argument("--all", action="store_true", help="list articles never shown too")
-    stats.set_defaults(func=cmd_kb_stats)
+    stats.set_defaults(func=cmd_kb_stats, db="read")
     kb_sub.add_parser("reload", help="make the running bot re-read its articles (SIGHUP)") \
         .set_defaults(func=cmd_kb_reload)
 
@@ -441,11 +432,31 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args.settings = settings = load()
         logs.configure(settings.log_format, settings.log_level)
+        if getattr(args, "db", None):
+            args.settings = settings = _database(settings, args.db)
         return int(args.func(args) or 0)
     except SettingsError as exc:  # also from a command's own flags (`run --channel fax`)
         for line in exc.problems:
             print(line, file=sys.stderr)
         return 2
+    except cli_database.NoDatabase as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except (DBAPIError, ConnectionError) as exc:  # tables missing, server down: one line
+        cause = exc.orig if isinstance(exc, DBAPIError) else exc
+        reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        print(f"frontline: the database {cli_database.shown(settings.database_url)} could not "
+              f"be read ({visible(reason)}); run `frontline db upgrade`, or set "
+              "FRONTLINE_DATABASE_URL to choose another", file=sys.stderr)
+        return 1
+
+
+def _database(settings: Settings, mode: str) -> Settings:
+    """The settings with the database this command opens, named on stderr (cli_database)."""
+    choice = cli_database.choose(settings.database_url, mode=mode,
+                                 configured="database_url" in settings.model_fields_set)
+    print(choice.line(), file=sys.stderr)
+    return settings.model_copy(update={"database_url": choice.url})
 
 
 if __name__ == "__main__":

@@ -1,48 +1,60 @@
 """The managers' read-only dashboard: open tickets with live SLA clocks, breaches, engineer
-load, this month's figures and charts. Server-rendered HTML with a little JS, no CDN.
+load, and a chosen period's figures and charts. Server-rendered HTML (bot/dashboard_view.py)
+with a little JS, no CDN.
 
 Sign-in (bot/dashboard_tokens.py): `frontline dashboard token` prints a link that works once
 and for minutes; `/dashboard/login?token=…` spends it for a session token in an HttpOnly,
 SameSite=Strict cookie with its own expiry (Secure when the site is served over TLS). Every
 dashboard request checks the session again (none → 401, a wrong, expired or revoked one →
 403). `frontline dashboard revoke` ends one sign-in or all. Only digests are kept on disk.
-Everything people wrote (sites, names) is HTML-escaped where the page shows it.
+
+Period: `?period=` takes a preset (month, last-month, 7d, 30d) or anything `/report` reads
+(2026-11, 2026-Q3, 2026-W47, a day), defined once in handlers/flows/reporting/period.py;
+anything else is a 400 that says which forms work. Live: the page's script asks
+`/dashboard/data.json` (same session check, same period) every REFRESH_SECONDS and swaps in
+the fragments it sends; a 401/403 there stops the refresh and the page says so.
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
-from collections import Counter
-from datetime import datetime
+import json
 from pathlib import Path
 from string import Template
 
 from aiohttp import web
 
 from bot.dashboard_tokens import SESSION, check_token, exchange, issue_token
+from bot.dashboard_view import Snapshot, View, query
 from handlers.core.clock import Clock
 from handlers.core.config import DeskConfig
 from handlers.core.texts import Texts
-from handlers.flows.manager import next_deadline
 from handlers.flows.reporting import charts, figures, period, queries, render
 from handlers.flows.reporting.rates import Targets
 from storage import tickets
-from storage.models import Ticket
-from storage.uow import Database, Tx
+from storage.uow import Database
 
 COOKIE = "fl_dashboard"
 STATIC = Path(__file__).parent / "static"
 STATIC_FILES = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
+REFRESH_SECONDS = 30
+MAX_PERIOD_CHARS = 40  # longer is no period; the refusal quotes it, so it stays short
 __all__ = ["COOKIE", "Dashboard", "attach_dashboard", "check_token", "issue_token"]
 
 
 def attach_dashboard(app: web.Application, dash: Dashboard) -> None:
-    """Add /dashboard, /dashboard/login, /dashboard/chart/<name>.png and its static files."""
+    """Add /dashboard, /dashboard/login, /dashboard/data.json, /dashboard/chart/<name>.png
+    and its static files."""
     app.router.add_get("/dashboard", dash.page)
     app.router.add_get("/dashboard/login", dash.login)
+    app.router.add_get("/dashboard/data.json", dash.data)
     app.router.add_get("/dashboard/chart/{name}.png", dash.chart)
     app.router.add_get("/dashboard/static/{name}", dash.static)
+
+
+class BadPeriod(Exception):
+    """`?period=` named no period; the message says so in the page's language."""
 
 
 class Dashboard:
@@ -53,101 +65,111 @@ class Dashboard:
         self.db, self.clock, self.texts, self.config = db, clock, texts, config
         self.files_dir, self.secure, self.session_hours = files_dir, secure, session_hours
         self.lb = render.Labels(texts, texts.default, config.company_name)
+        self.view = View(texts, self.lb, config.timezone)
 
     async def _valid(self, token: str) -> bool:
         return await asyncio.to_thread(check_token, self.files_dir, token, self.clock.now(),
                                        SESSION)
 
-    async def _refusal(self, request: web.Request) -> web.Response | None:
+    async def _refusal(self, request: web.Request, as_json: bool = False) -> web.Response | None:
         token = request.cookies.get(COOKIE, "")
         if not token:
-            return self._error(401, "dash_unauthorized")
+            return self._error(401, self.lb("dash_unauthorized"), as_json)
         if not await self._valid(token):
-            return self._error(403, "dash_forbidden")
+            return self._error(403, self.lb("dash_forbidden"), as_json)
         return None
 
-    def _error(self, status: int, key: str) -> web.Response:
-        body = f"<!doctype html><meta charset=utf-8><title>{status}</title>" \
-               f"<p class=refused>{html.escape(self.lb(key))}</p>"
+    def _error(self, status: int, message: str, as_json: bool = False,
+               back: bool = False) -> web.Response:
+        if as_json:
+            return web.json_response({"error": message}, status=status,
+                                     headers={"Cache-Control": "no-store"},
+                                     dumps=lambda d: json.dumps(d, ensure_ascii=False))
+        link = (f'<p><a href="/dashboard">{html.escape(self.lb("dash.back"))}</a></p>'
+                if back else "")
+        body = (f'<!doctype html><html lang="{html.escape(self.lb.lang)}"><meta charset=utf-8>'
+                '<meta name="viewport" content="width=device-width, initial-scale=1">'
+                f"<title>{status}</title>"
+                '<link rel="stylesheet" href="/dashboard/static/dashboard.css">'
+                f"<main><section><p class=refused>{html.escape(message)}</p>{link}</section>"
+                "</main></html>")
         return web.Response(status=status, text=body, content_type="text/html")
+
+    def _period(self, request: web.Request) -> tuple[str, period.Period]:
+        """The period the URL names, and how links should name it again."""
+        raw = request.query.get("period", "")
+        shown = raw if len(raw) <= MAX_PERIOD_CHARS else raw[:MAX_PERIOD_CHARS] + "…"
+        try:
+            if len(raw) > MAX_PERIOD_CHARS:
+                raise period.PeriodError(raw)
+            span = period.chosen(raw, self.clock.now(), self.config.timezone)
+        except period.PeriodError:
+            raise BadPeriod(self.lb("dash.bad_period", value=shown)) from None
+        key = raw.strip().lower() or "month"
+        return (key if key in period.PRESETS else span.label), span
 
     async def login(self, request: web.Request) -> web.Response:
         """Spend the sign-in link for a session cookie, then show the dashboard."""
         link = request.query.get("token", "")
         if not link:
-            return self._error(401, "dash_unauthorized")
+            return self._error(401, self.lb("dash_unauthorized"))
         session = await asyncio.to_thread(exchange, self.files_dir, link, self.clock.now(),
                                           self.session_hours)
         if session is None:
-            return self._error(403, "dash_forbidden")
+            return self._error(403, self.lb("dash_forbidden"))
         redirect = web.HTTPSeeOther("/dashboard")
         redirect.set_cookie(COOKIE, session, httponly=True, samesite="Strict",
                             path="/dashboard", secure=self.secure or request.secure,
                             max_age=int(self.session_hours * 3600))
         raise redirect
 
+    async def _snapshot(self, request: web.Request) -> Snapshot:
+        choice, span = self._period(request)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            fig = await figures.compute(tx, span, now, Targets.of(self.config))
+            open_rows = await tickets.open_tickets(tx)
+            names = await queries.names(tx)
+        return Snapshot(fig, open_rows, names, now, choice)
+
     async def page(self, request: web.Request) -> web.Response:
         if (refused := await self._refusal(request)) is not None:
             return refused
-        now = self.clock.now()
-        async with self.db.transaction() as tx:
-            fig = await self._figures(tx, now)
-            open_rows = await tickets.open_tickets(tx)
-            names = await queries.names(tx)
+        try:
+            snap = await self._snapshot(request)
+        except BadPeriod as exc:
+            return self._error(400, str(exc), back=True)
         text = await asyncio.to_thread((STATIC / "dashboard.html").read_text, "utf-8")
-        body = Template(text).substitute(self._fields(fig, open_rows, names, now))
+        body = Template(text).substitute(self._fields(snap))
         return web.Response(text=body, content_type="text/html",
                             headers={"Cache-Control": "no-store"})
 
-    async def _figures(self, tx: Tx, now: datetime) -> figures.Figures:
-        span = period.month_to_date(now, self.config.timezone)
-        return await figures.compute(tx, span, now, Targets.of(self.config))
-
-    def _fields(self, fig: figures.Figures, rows: list[Ticket], names: dict[int, str],
-                now: datetime) -> dict[str, str]:
+    def _fields(self, snap: Snapshot) -> dict[str, str]:
         lb, e = self.lb, html.escape
-        ordered = sorted(rows, key=next_deadline)
-        breached = [t for t in ordered if next_deadline(t) <= now]
-        load = Counter(names.get(t.assignee_id or 0, lb("unassigned")) for t in rows)
         return {
-            "lang": e(lb.lang), "title": e(lb("dash_title")), "now": now.isoformat(),
+            **self.view.parts(snap),
+            "lang": e(lb.lang), "title": e(lb("dash_title")), "now": snap.now.isoformat(),
             "company": e(self.config.company_name), "overdue": e(lb("dash_overdue")),
-            "h_open": e(f"{lb('dash_open')} ({len(rows)})"),
-            "h_breaches": e(f"{lb('dash_breaches')} ({len(breached)})"),
-            "h_load": e(lb("dash_load")), "h_figures": e(f"{lb('dash_figures')} "
-                                                          f"{fig.period.label}"),
-            "h_charts": e(lb("charts")),
-            "open": self._ticket_table(ordered, names, now),
-            "breaches": self._ticket_table(breached, names, now),
-            "load": "".join(f"<tr><td>{e(n)}</td><td>{c}</td></tr>"
-                            for n, c in load.most_common()) or "<tr><td>-</td></tr>",
-            "figures": "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>"
-                               for k, v in render.rows(fig, lb)),
-            "charts": "".join(f'<img alt="{e(lb("chart_" + n))}" src="/dashboard/chart/{n}.png">'
-                              for n in charts.NAMES),
+            "refresh": str(REFRESH_SECONDS),
+            "source": e(f"/dashboard/data.json?{query(snap.choice)}"),
+            "failed": e(lb("dash.refresh_failed")), "ended": e(lb("dash.signed_out")),
+            "h_load": e(lb("dash_load")), "h_charts": e(lb("charts")),
+            "periods": self.view.periods(snap.choice, snap.now, self.config.timezone),
+            "charts": self.view.charts(snap),
         }
 
-    def _ticket_table(self, rows: list[Ticket], names: dict[int, str], now: datetime) -> str:
-        lb, e = self.lb, html.escape
-        if not rows:
-            return f'<p class="none">{e(lb("dash_none"))}</p>'
-        head = "".join(f"<th>{e(lb(k))}</th>" for k in (
-            "dash_number", "dash_priority", "dash_status", "dash_site", "dash_assignee",
-            "dash_clock", "dash_due", "dash_left"))
-        body = [self._ticket_row(t, names, now) for t in rows]
-        return f"<table class=tickets><tr>{head}</tr>{''.join(body)}</table>"
-
-    def _ticket_row(self, t: Ticket, names: dict[int, str], now: datetime) -> str:
-        lb, e, due = self.lb, html.escape, next_deadline(t)
-        clock = lb("dash_respond" if t.responded_at is None else "dash_resolve")
-        cells = [tickets.number(t.id or 0), lb.name("priority", t.priority),
-                 lb.name("status", t.status), t.site or "-",
-                 names.get(t.assignee_id or 0, lb("unassigned")), clock,
-                 self.texts.time(lb.lang, due)]
-        tds = "".join(f"<td>{e(c)}</td>" for c in cells)
-        late = " overdue" if due <= now else ""
-        return (f'<tr class="ticket{late}">{tds}'
-                f'<td class="left" data-due="{due.isoformat()}">-</td></tr>')
+    async def data(self, request: web.Request) -> web.Response:
+        """What the page's script swaps in every REFRESH_SECONDS (same session check)."""
+        if (refused := await self._refusal(request, as_json=True)) is not None:
+            return refused
+        try:
+            snap = await self._snapshot(request)
+        except BadPeriod as exc:
+            return self._error(400, str(exc), as_json=True)
+        payload = {"now": snap.now.isoformat(), "period": snap.choice,
+                   "parts": self.view.parts(snap), "charts": self.view.chart_urls(snap)}
+        return web.json_response(payload, headers={"Cache-Control": "no-store"},
+                                 dumps=lambda d: json.dumps(d, ensure_ascii=False))
 
     async def chart(self, request: web.Request) -> web.Response:
         if (refused := await self._refusal(request)) is not None:
@@ -155,11 +177,14 @@ class Dashboard:
         name = request.match_info["name"]
         if name not in charts.NAMES:
             raise web.HTTPNotFound()
-        now = self.clock.now()
-        async with self.db.transaction() as tx:
-            fig = await self._figures(tx, now)
-        data = await charts.png_async(fig, self.lb, name)
-        return web.Response(body=data, content_type="image/png")
+        try:
+            snap = await self._snapshot(request)
+        except BadPeriod as exc:
+            return web.Response(status=400, text=str(exc))
+        narrow = request.query.get("size") == "narrow"
+        data = await charts.png_async(snap.fig, self.lb, name, narrow)
+        return web.Response(body=data, content_type="image/png",
+                            headers={"Cache-Control": "no-store"})
 
     async def static(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]

@@ -37,7 +37,7 @@ def add_commands(sub: Any) -> None:
     rep.add_argument("--format", choices=FORMATS, default="table")
     rep.add_argument("--charts", type=Path, help="write PNG charts into this folder")
     rep.add_argument("--lang", choices=["zh", "en"], help="labels (default: the site's)")
-    rep.set_defaults(func=lambda args: asyncio.run(cmd_report(args)))
+    rep.set_defaults(func=lambda args: asyncio.run(cmd_report(args)), db="read")
 
     dash = sub.add_parser("dashboard", help="the managers' web dashboard")
     dsub = dash.add_subparsers(dest="dashboard_cmd", required=True)

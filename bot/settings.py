@@ -18,6 +18,7 @@ import argparse
 import re
 from pathlib import Path
 from typing import Any, Literal, get_args
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_core import ErrorDetails
@@ -75,6 +76,16 @@ class Settings(DeskConfig, BaseSettings):
     # bearer token for /metrics and /healthz details; empty: both open (loopback use)
     metrics_token: SecretStr = SecretStr("")
     metrics_cache_seconds: float = Field(15, ge=0)  # database figures reused this long
+
+    # monitoring alarms (bot/alerts): the /alerts/* webhooks need a bearer token (empty: off);
+    # the MQTT subscriber runs only with a broker address
+    alerts_token: SecretStr = SecretStr("")
+    alerts_max_body_bytes: int = Field(256 * 1024, ge=1024)  # per request or MQTT message
+    mqtt_url: SecretStr = SecretStr("")  # mqtt://[user:password@]host[:port]; mqtts:// TLS
+    mqtt_topic: str = "frontline/alarms/#"
+    mqtt_client_id: str = ""  # set: a persistent session, the broker keeps alarms meanwhile
+    mqtt_reconnect_min_seconds: float = Field(1.0, gt=0)  # back-off, doubling up to the max
+    mqtt_reconnect_max_seconds: float = Field(60.0, gt=0)
 
     # pruning (daily, site time; "" = off): idempotency records and anonymous visitors
     prune_time: str = "03:30"
@@ -167,6 +178,31 @@ class Settings(DeskConfig, BaseSettings):
         if wrong:
             raise ValueError(f"{', '.join(map(repr, wrong))} is not an origin such as "
                              "https://desk.example.com (comma-separated)")
+        return value
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_url(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value().strip()
+        try:
+            parts = urlsplit(url)
+            usable = parts.scheme in ("mqtt", "mqtts", "tcp", "ssl") and bool(parts.hostname)
+            parts.port  # noqa: B018 (raises ValueError when the port is not a number)
+        except ValueError:
+            usable = False
+        if url and not usable:  # the address is not shown: it may hold a password
+            raise ValueError("is not an address such as mqtt://user:password@host:1883 "
+                             "(mqtts:// for TLS), or empty: off")
+        return SecretStr(url)
+
+    @field_validator("mqtt_topic")
+    @classmethod
+    def _mqtt_topic(cls, value: str) -> str:
+        levels = value.split("/")
+        wild = [lv for lv in levels if ("#" in lv or "+" in lv) and lv not in ("#", "+")]
+        if not value or wild or "#" in levels[:-1]:
+            raise ValueError(f"{value!r} is not an MQTT topic filter such as "
+                             "'frontline/alarms/#' (+ and # stand for whole levels, # last)")
         return value
 
     @field_validator("sla_digest_time", "prune_time")

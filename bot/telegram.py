@@ -15,6 +15,7 @@ import logging
 import re
 import secrets
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, Protocol, TypedDict
 
 import aiohttp
@@ -42,8 +43,15 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 CONCURRENT_UPDATES = 64
 COMMANDS = ("start", "help", "status", "cancel", "lang", "urge", "complain")
-UNSUPPORTED = ("sticker", "voice", "audio", "document", "video", "video_note", "animation",
-               "poll", "dice", "game", "venue")
+UNSUPPORTED = ("sticker", "document", "video", "video_note", "animation", "poll", "dice",
+               "game", "venue")
+# what Telegram plays as a voice message (sendVoice) or in its music player (sendAudio)
+VOICE_TYPES = frozenset({"audio/ogg", "audio/opus"})
+AUDIO_TYPES = frozenset({"audio/mpeg", "audio/mp3", "audio/mp4", "audio/x-m4a", "audio/m4a"})
+AUDIO_EXTENSIONS = {"audio/ogg": ".ogg", "audio/opus": ".ogg", "audio/mpeg": ".mp3",
+                    "audio/mp3": ".mp3", "audio/mp4": ".m4a", "audio/x-m4a": ".m4a",
+                    "audio/m4a": ".m4a", "audio/amr": ".amr", "audio/wav": ".wav",
+                    "audio/x-wav": ".wav", "audio/aac": ".aac", "audio/flac": ".flac"}
 
 
 class Files(Protocol):
@@ -75,6 +83,7 @@ class TelegramAdapter:
         self, *, token: str, api_base_url: str, receive: Receive, files: Files,
         mode: str = "polling", webhook_path: str = "/telegram/webhook", webhook_url: str = "",
         webhook_secret: str = "", max_photo_bytes: int = 10 * 1024 * 1024,
+        max_voice_bytes: int = 10 * 1024 * 1024, max_voice_seconds: int = 300,
         commands: dict[str, Sequence[tuple[str, str]]] | None = None,
         poll_timeout: float = 10, max_rate: float = 30,
         timeouts: tuple[float, float, float] = (10, 10, 10),
@@ -88,6 +97,7 @@ class TelegramAdapter:
         self.secret = webhook_secret or secrets.token_urlsafe(32)
         self.max_photo_bytes, self.commands, self.poll_timeout = (
             max_photo_bytes, commands or {}, poll_timeout)
+        self.max_voice_bytes, self.max_voice_seconds = max_voice_bytes, max_voice_seconds
         api = api_base_url.rstrip("/")
         connect, write, read = timeouts  # a call over these raises TimedOut: outbox retry
         calls = AiohttpRequest(pool_size=64, connect_timeout=connect, write_timeout=write,
@@ -121,6 +131,8 @@ class TelegramAdapter:
             webhook_url=settings.telegram_webhook_url,
             webhook_secret=settings.telegram_webhook_secret.get_secret_value(),
             max_photo_bytes=settings.max_photo_bytes, commands=commands,
+            max_voice_bytes=settings.max_voice_bytes,
+            max_voice_seconds=settings.max_voice_seconds,
             max_rate=settings.telegram_max_rate,
             timeouts=(settings.telegram_connect_timeout, settings.telegram_write_timeout,
                       settings.telegram_read_timeout),
@@ -244,6 +256,8 @@ class TelegramAdapter:
             return Incoming(**base, kind=kind, text=text)
         if msg.photo:
             return Incoming(**base, kind=Kind.PHOTO, photo=await self._photo(msg))
+        if msg.voice is not None or msg.audio is not None:
+            return Incoming(**base, kind=Kind.VOICE, voice=await self._voice(msg))
         if msg.location is not None:
             where = (msg.location.latitude, msg.location.longitude)
             return Incoming(**base, kind=Kind.LOCATION, location=where)
@@ -286,6 +300,31 @@ class TelegramAdapter:
             log.warning("photo of update could not be stored: %s", type(exc).__name__)
             return None
 
+    async def _voice(self, msg: Message) -> FileRef | None:
+        """The stored voice message or audio clip; over the limits it is not downloaded and
+        only described (an empty key: the desk says which limit); None: not fetched."""
+        clip = msg.voice or msg.audio
+        assert clip is not None
+        default = "audio/ogg" if msg.voice is not None else "audio/mpeg"
+        mime = (clip.mime_type or default).lower()
+        if not mime.startswith("audio/") or len(mime) > 40:  # the sender's client names it
+            mime = default
+        name = f"{clip.file_unique_id}{AUDIO_EXTENSIONS.get(mime, '.audio')}"
+        # read from the wire form: the `duration` attribute changes type in PTB 23 (and warns)
+        seconds = clip.to_dict().get("duration", 0)
+        seconds = int(seconds) if isinstance(seconds, int | float) else 0
+        offered = FileRef("", name, mime, int(clip.file_size or 0), max(0, seconds))
+        if offered.seconds > self.max_voice_seconds or offered.size > self.max_voice_bytes:
+            return offered
+        try:
+            data = bytes(await (await clip.get_file()).download_as_bytearray())
+            if len(data) > self.max_voice_bytes:  # the announced size was wrong
+                return replace(offered, size=len(data))
+            return replace(await self.files.save(data, name, mime), seconds=offered.seconds)
+        except (TelegramError, ValueError, OSError) as exc:
+            log.warning("voice of update could not be stored: %s", type(exc).__name__)
+            return None
+
     # --- outgoing ----------------------------------------------------------------------
     async def send(self, out: Outgoing) -> str | None:
         markup = keyboard(out)
@@ -302,7 +341,13 @@ class TelegramAdapter:
         data = await self.files.read(ref.key)
         if ref.mime.startswith("image/"):
             await self.app.bot.send_photo(int(chat_id), data, filename=ref.name)
-        else:
+        elif ref.mime in VOICE_TYPES:
+            await self.app.bot.send_voice(int(chat_id), data, filename=ref.name,
+                                          duration=ref.seconds or None)
+        elif ref.mime in AUDIO_TYPES:
+            await self.app.bot.send_audio(int(chat_id), data, filename=ref.name,
+                                          duration=ref.seconds or None)
+        else:  # e.g. WeCom's AMR: Telegram plays neither as voice nor as audio
             await self.app.bot.send_document(int(chat_id), data, filename=ref.name)
 
     async def edit(self, out: Outgoing, platform_message_id: str) -> None:

@@ -10,9 +10,16 @@ someone else by editing the cookie. One client address gets at most N new identi
 (`NewIdentityLimit`); the cookie is `Secure` when the site is served over TLS; the WebSocket
 only opens for pages of our own origin (bot/security.py).
 
-Frames from the page are checked against a schema (`TextFrame`, `ButtonFrame`): a frame that
-does not fit (`"text": null`, a list, a frame id with control characters) is refused with
-an error frame and one log line, and never reaches the desk. Frame ids are scoped per
+History lives on the server (storage/webchat_history.py, through `Transcript`): what the bot
+sent, edits folded in, and what the person typed or pressed, so a reload or another device
+shows the whole conversation; the buttons of a message that a later one of the same ticket or
+dialogue replaced are marked not live. A photo is uploaded over HTTP (`POST /webchat/photo`),
+stored like a Telegram photo and handed to the desk as one. In demo mode `POST
+/webchat/demo/skip` moves the desk's clock a day on and runs the timers (`DemoTime`).
+
+Frames from the page are checked against a schema (`TextFrame`, `ButtonFrame`, `LangFrame`):
+a frame that does not fit (`"text": null`, a list, a frame id with control characters) is
+refused with an error frame and one log line, and never reaches the desk. Frame ids are scoped per
 visitor: two visitors' pages may pick the same id.
 """
 
@@ -23,6 +30,7 @@ import contextlib
 import hashlib
 import hmac
 import html
+import io
 import json
 import logging
 import secrets
@@ -32,13 +40,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol, TypedDict
 
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
+from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
-from bot.badinput import scrub
+from bot.badinput import NUL, scrub
 from bot.channels import DeliveryError, Receive
 from bot.security import NewIdentityLimit, client_address, origin_allowed
-from handlers.core.messages import Incoming, Kind, Outgoing
+from handlers.core.messages import FileRef, Incoming, Kind, Outgoing
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -54,6 +63,9 @@ FrameId = Annotated[str, StringConstraints(min_length=1, max_length=100,
                                            pattern=r"^[\x21-\x7e]+$")]
 MAX_UPDATE_ID = 150  # SeenUpdate.update_id holds 160
 MAX_BAD_FRAMES = 20  # refused frames before a socket is closed
+MAX_LABEL = 100  # a pressed button's label, as the person's own line shows it
+PHOTO_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "GIF": ".gif", "WEBP": ".webp"}
+DEMO_SKIP_HOURS = 24
 
 
 class Frame(BaseModel):
@@ -72,9 +84,17 @@ class TextFrame(Frame):
 class ButtonFrame(Frame):
     type: Literal["button"]
     data: str
+    label: str = ""  # what the button said: the person's own line in history
 
 
-FRAMES: dict[str, type[Frame]] = {"text": TextFrame, "button": ButtonFrame}
+class LangFrame(Frame):
+    """The page's 中文/English selector: the person's language, as `/lang` sets it."""
+
+    type: Literal["lang"]
+    lang: Annotated[str, StringConstraints(max_length=10)]
+
+
+FRAMES: dict[str, type[Frame]] = {"text": TextFrame, "button": ButtonFrame, "lang": LangFrame}
 
 
 class BadFrame(ValueError):
@@ -118,12 +138,71 @@ class WebUser:
 
 
 def frame(out: Outgoing) -> dict[str, Any]:
+    buttons = [[{"label": b.label, "data": b.data} for b in row] for row in out.buttons]
     return {
         "key": out.key,
         "text": out.text,
-        "buttons": [[{"label": b.label, "data": b.data} for b in row] for row in out.buttons],
+        "buttons": buttons,
         "files": [{"name": f.name, "mime": f.mime} for f in out.files],
+        "group": button_group(out.key, buttons),
     }
+
+
+def edit_frame(target: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The page's frame for an edit of message `target` to what `body` shows."""
+    return {"type": "edit", "key": target, "text": body["text"], "buttons": body["buttons"],
+            "group": button_group(target, body["buttons"])}
+
+
+def button_group(key: str, buttons: list[list[dict[str, str]]]) -> str:
+    """Which buttons a later message replaces: those of the same ticket (`t:12`) or record,
+    and any earlier dialogue's (`i`: a person is in one dialogue at a time)."""
+    first = next((b["data"] for row in buttons for b in row), None)
+    if first is None:
+        return ""
+    scope, _, rest = first.partition(":")
+    if scope == "i":
+        return "i"
+    ref = rest.partition(":")[0]
+    return f"{scope}:{ref}" if len(scope) == 1 and ref else f"key:{key}"
+
+
+def mark_live(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The bot messages of a history, each with `live`: False when a later message has
+    buttons of its group, or the person already pressed one of its buttons (pressing again
+    would only get the desk's "no longer valid" answer)."""
+    later: set[str] = set()
+    pressed: set[str] = set()
+    messages: list[dict[str, Any]] = []
+    for body in reversed(lines):
+        if body.get("mine"):
+            pressed.add(body.get("pressed") or "")
+            continue
+        buttons = body.get("buttons") or []
+        group = body.get("group") or button_group(body["key"], buttons)
+        used = any(b["data"] in pressed for row in buttons for b in row)
+        messages.append({**body, "group": group,
+                         "live": bool(group) and group not in later and not used})
+        if group:
+            later.add(group)
+    return messages[::-1]
+
+
+def own_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The person's own lines of a history, each with the bot message it came before (None:
+    after the last one), so the page can weave them in."""
+    mine: list[dict[str, Any]] = []
+    waiting: list[dict[str, Any]] = []
+    for line in lines:
+        if line.get("mine"):
+            item = {"key": line["key"], "text": line["text"], "before": None}
+            mine.append(item)
+            waiting.append(item)
+        else:
+            for item in waiting:
+                item["before"] = line["key"]
+            waiting = []
+    return mine
 
 
 def look(body: dict[str, Any]) -> str:
@@ -166,6 +245,40 @@ class Tab:
             self.shown.popitem(last=False)
 
 
+class Transcript(Protocol):
+    """Where the chat's lines are kept for history (storage/webchat_history.py)."""
+
+    async def sent(self, out: Outgoing, target: str | None) -> None: ...
+
+    async def said(self, chat_id: str, key: str, text: str, pressed: str) -> None: ...
+
+
+class PhotoStore(Protocol):
+    """bot/files.py FileStore: the same store and size limit Telegram photos get."""
+
+    max_bytes: int
+
+    async def save(self, data: bytes, name: str, mime: str) -> FileRef: ...
+
+
+class DemoTime(Protocol):
+    """The demo's clock: shown on the page, moved on by the time control."""
+
+    def shown(self, lang: str) -> str: ...
+
+    async def skip(self, hours: int) -> int:
+        """Move on `hours` and run the timers now due; how many fired."""
+        ...
+
+
+class Refused(Exception):
+    """An upload the desk will not take; `text_key` names the page text that says why."""
+
+    def __init__(self, status: int, text_key: str) -> None:
+        super().__init__(text_key)
+        self.status, self.text_key = status, text_key
+
+
 class Fanout(Protocol):
     """Carries sends and edits to the other replicas' tabs (bot/webchat_fanout.py)."""
 
@@ -183,15 +296,20 @@ class WebChat:
 
     def __init__(
         self, *, receive: Receive,
-        history: Callable[[str], Awaitable[list[Outgoing]]],
+        history: Callable[[str], Awaitable[list[dict[str, Any]]]],
         directory: Callable[[], Awaitable[list[WebUser]]],
         texts: Callable[[str], dict[str, str]],
         demo: bool, cookie_secret: str, max_text_chars: int = 20_000,
         fanout: Fanout | None = None, allowed_origins: frozenset[str] = frozenset(),
         secure_cookies: bool = False, identity_limit: NewIdentityLimit | None = None,
-        trusted_proxies: int = 0,
+        trusted_proxies: int = 0, transcript: Transcript | None = None,
+        photos: PhotoStore | None = None, demo_time: DemoTime | None = None,
     ) -> None:
+        """`history(chat_id)`: the chat's lines oldest first, bot messages as `frame` makes
+        them and the person's own as `{"key", "text", "mine": True}`."""
         self.receive, self.history, self.directory, self.texts = receive, history, directory, texts
+        self.transcript, self.photos = transcript, photos
+        self.demo_time = demo_time if demo else None  # never outside demo mode
         self.demo = demo
         self._secret = (cookie_secret or secrets.token_hex(32)).encode()
         self.max_text_chars = max_text_chars
@@ -210,6 +328,9 @@ class WebChat:
         app.router.add_get("/ws", self._ws)
         app.router.add_get("/webchat/people", self._people)
         app.router.add_get("/webchat/texts", self._texts)
+        app.router.add_post("/webchat/photo", self._photo)
+        app.router.add_get("/webchat/demo/time", self._demo_time)
+        app.router.add_post("/webchat/demo/skip", self._demo_skip)
         app.router.add_static("/static/", STATIC, append_version=True)
 
     async def start(self) -> None:
@@ -231,13 +352,24 @@ class WebChat:
 
     # --- Channel -----------------------------------------------------------------------
     async def send(self, out: Outgoing) -> str | None:
+        await self._keep(out, None)
         await self.deliver(out, None)
         await self._publish(out, None)
         return out.key
 
     async def edit(self, out: Outgoing, platform_message_id: str) -> None:
+        await self._keep(out, platform_message_id)
         await self.deliver(out, platform_message_id)
         await self._publish(out, platform_message_id)
+
+    async def _keep(self, out: Outgoing, target: str | None) -> None:
+        """In history first: a page (re)connecting meanwhile finds it there."""
+        if self.transcript is None:
+            return
+        try:
+            await self.transcript.sent(out, target)
+        except Exception as exc:  # not kept means a reload would lose it: send it again later
+            raise DeliveryError(f"web chat history not written: {type(exc).__name__}") from exc
 
     async def _publish(self, out: Outgoing, target: str | None) -> None:
         if self.fanout is None:
@@ -254,8 +386,7 @@ class WebChat:
         if target is None:
             push = Push(out.key, {"type": "message", **body}, (out.key, look(body)))
         else:
-            push = Push(f"edit:{out.key}", {"type": "edit", "key": target, "text": body["text"],
-                                            "buttons": body["buttons"]}, (target, look(body)))
+            push = Push(f"edit:{out.key}", edit_frame(target, body), (target, look(body)))
         await self._push(out.chat_id, push)
 
     async def resync(self) -> None:
@@ -266,7 +397,7 @@ class WebChat:
             if not tabs:
                 continue
             try:
-                messages = [frame(m) for m in await self.history(chat_id)]
+                messages = [m for m in await self.history(chat_id) if not m.get("mine")]
             except Exception:
                 log.exception("web chat re-sync of %s failed", chat_id)
                 continue
@@ -280,8 +411,7 @@ class WebChat:
             if shown is None:
                 push = Push(body["key"], {"type": "message", **body}, (body["key"], look(body)))
             elif shown != look(body):
-                push = Push(None, {"type": "edit", "key": body["key"], "text": body["text"],
-                                   "buttons": body["buttons"]}, (body["key"], look(body)))
+                push = Push(None, edit_frame(body["key"], body), (body["key"], look(body)))
             else:
                 continue
             if not await self._push_one(chat_id, ws, push):
@@ -356,7 +486,104 @@ class WebChat:
 
     async def _texts(self, request: web.Request) -> web.Response:
         lang = request.query.get("lang", "zh")
-        return web.json_response({"demo": self.demo, "texts": self.texts(lang)})
+        return web.json_response({"demo": self.demo, "time_control": self.demo_time is not None,
+                                  "photos": self.photos is not None,
+                                  "texts": self.texts(lang)})
+
+    # --- Demo time (demo mode only: 404 otherwise) ---------------------------------------
+    async def _demo_time(self, request: web.Request) -> web.Response:
+        if self.demo_time is None:
+            raise web.HTTPNotFound()
+        return web.json_response({"now": self.demo_time.shown(request.query.get("lang", ""))})
+
+    async def _demo_skip(self, request: web.Request) -> web.Response:
+        if self.demo_time is None:
+            raise web.HTTPNotFound()
+        if not origin_allowed(request, self.allowed_origins):
+            raise web.HTTPForbidden()
+        fired = await self.demo_time.skip(DEMO_SKIP_HOURS)
+        log.info("demo clock moved %s hours on; %s timers fired", DEMO_SKIP_HOURS, fired)
+        return web.json_response({"now": self.demo_time.shown(request.query.get("lang", "")),
+                                  "fired": fired})
+
+    # --- Photos ------------------------------------------------------------------------
+    async def _photo(self, request: web.Request) -> web.Response:
+        """One photo from the page's camera/photo button: stored, then handed to the desk as
+        a photo, exactly as a Telegram photo is. Refusals answer with a text for the page."""
+        if not origin_allowed(request, self.allowed_origins):
+            raise web.HTTPForbidden()
+        user_id = await self._identify(request)
+        if user_id is None or self.photos is None:
+            raise web.HTTPForbidden() if self.photos is not None else web.HTTPNotFound()
+        texts = self.texts(request.query.get("lang", ""))
+        try:
+            frame_id, data = await self._read_upload(request, self.photos.max_bytes)
+            ref = await self._store_photo(data)
+        except Refused as exc:
+            log.info("web chat photo of %s refused: %s", user_id, exc.text_key)
+            text = texts.get(exc.text_key, exc.text_key)
+            return web.json_response({"error": text.format(mb=self._limit_mb())},
+                                     status=exc.status)
+        inc = Incoming("web", user_id, user_id, update_id(user_id, frame_id), Kind.PHOTO,
+                       photo=ref)
+        line = texts.get("page.photo_line", "📷")
+        await self._say(user_id, inc, line, None)  # every tab of the person, this one too
+        try:
+            await self.receive(inc)
+        except Exception:
+            log.exception("web chat photo %s of %s failed", inc.update_id, user_id)
+            return web.json_response({"error": texts.get("error", "")}, status=500)
+        return web.json_response({"ok": True, "key": f"me:{inc.update_id}", "text": line})
+
+    def _limit_mb(self) -> str:
+        size = self.photos.max_bytes if self.photos is not None else 0
+        return f"{size / 1024 / 1024:.0f}" if size >= 1024 * 1024 else f"{size / 1024 / 1024:.2f}"
+
+    @staticmethod
+    async def _read_upload(request: web.Request, limit: int) -> tuple[str, bytes]:
+        """The form's `id` and `photo` parts; read no further than the limit allows."""
+        try:
+            reader = await request.multipart()
+        except (AssertionError, ValueError, KeyError):
+            raise Refused(400, "page.photo_failed") from None
+        frame_id, data = "", b""
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader):
+                raise Refused(400, "page.photo_failed")
+            if part.name == "id":
+                frame_id = (await part.read(decode=False))[:MAX_UPDATE_ID].decode(
+                    "ascii", "replace")
+            elif part.name == "photo":
+                chunks, size = [], 0
+                while chunk := await part.read_chunk(64 * 1024):
+                    size += len(chunk)
+                    if size > limit:
+                        raise Refused(413, "page.photo_too_big")
+                    chunks.append(chunk)
+                data = b"".join(chunks)
+            else:
+                await part.release()
+        try:
+            checked = Frame.model_validate({"type": "photo", "id": frame_id}).id
+        except ValidationError:
+            raise Refused(400, "page.photo_failed") from None
+        if not data:
+            raise Refused(400, "page.photo_not_image")
+        return checked, data
+
+    async def _store_photo(self, data: bytes) -> FileRef:
+        assert self.photos is not None
+        kind = await asyncio.to_thread(image_format, data)
+        if kind not in PHOTO_FORMATS:
+            raise Refused(415, "page.photo_not_image")
+        mime = Image.MIME.get(kind, "application/octet-stream")
+        try:
+            return await self.photos.save(data, f"web-photo{PHOTO_FORMATS[kind]}", mime)
+        except ValueError:
+            raise Refused(413, "page.photo_too_big") from None
+        except OSError:
+            log.exception("web chat photo could not be stored")
+            raise Refused(500, "page.photo_failed") from None
 
     async def _ws(self, request: web.Request) -> web.WebSocketResponse:
         if not origin_allowed(request, self.allowed_origins):
@@ -379,10 +606,12 @@ class WebChat:
 
     async def _session(self, ws: web.WebSocketResponse, user_id: str) -> None:
         tab = self._tab(ws)
-        messages = [frame(m) for m in await self.history(user_id)]
+        lines = await self.history(user_id)
+        messages = mark_live(lines)
         for body in messages:
             tab.remember(body["key"], look(body))
-        await ws.send_json({"type": "history", "messages": messages})
+        await ws.send_json({"type": "history", "messages": messages,
+                            "mine": own_lines(lines)})
         while tab.waiting:  # pushed while history was loading: not lost, not shown twice
             if not await self._send_to(user_id, ws, tab, tab.waiting.pop(0)):
                 return
@@ -403,9 +632,42 @@ class WebChat:
                         await ws.close(code=1008, message=b"bad frames")
                         break
                     continue
-                await self._hand_over(ws, inc)
+                clean = scrub(inc)
+                if clean is None:
+                    continue
+                await self._say(user_id, clean, self._as_seen(msg.data, clean), ws)
+                await self._hand_over(ws, clean)
             elif msg.type == WSMsgType.ERROR:
                 break
+
+    @staticmethod
+    def _as_seen(data: str | bytes, inc: Incoming) -> str:
+        """The person's own line as their page showed it ("" for what it does not show)."""
+        if inc.kind is Kind.BUTTON:
+            label = json.loads(data).get("label")
+            label = label.replace(NUL, "")[:MAX_LABEL] if isinstance(label, str) else ""
+            return f"「{label}」" if label else ""
+        if inc.kind is Kind.TEXT or (inc.kind is Kind.COMMAND
+                                     and json.loads(data).get("type") == "text"):
+            return inc.text  # the selector's language choice is not a line the person wrote
+        return ""
+
+    async def _say(self, user_id: str, inc: Incoming, text: str,
+                   sender: web.WebSocketResponse | None) -> None:
+        """Keep the person's line for history and show it on their other tabs; a line not
+        kept costs only the history (the desk still gets the message)."""
+        if not text or not inc.private:
+            return
+        key = f"me:{inc.update_id}"
+        if self.transcript is not None:
+            try:
+                pressed = inc.data if inc.kind is Kind.BUTTON else ""
+                await self.transcript.said(user_id, key, text, pressed)
+            except Exception:
+                log.exception("web chat line %s of %s not kept", inc.update_id, user_id)
+        push = Push(key, {"type": "mine", "key": key, "text": text})
+        others = [ws for ws in self._sockets.get(user_id, ()) if ws is not sender]
+        await asyncio.gather(*(self._push_one(user_id, ws, push) for ws in others))
 
     async def _refuse(self, ws: web.WebSocketResponse, user_id: str, exc: BadFrame) -> None:
         log.warning("web chat frame of %s refused (bad input): %s", user_id, exc)
@@ -435,6 +697,9 @@ class WebChat:
                             kind=Kind.COMMAND if is_command else Kind.TEXT)
         if isinstance(frame_, ButtonFrame):
             return Incoming(**base, update_id=ident, kind=Kind.BUTTON, data=frame_.data[:200])
+        if isinstance(frame_, LangFrame):  # the desk answers a language it does not know
+            return Incoming(**base, update_id=ident, kind=Kind.COMMAND,
+                            text=f"/lang {frame_.lang}")
         return Incoming(**base, update_id=ident, kind=Kind.UNSUPPORTED, raw_kind=frame_.type)
 
     async def _identify(self, request: web.Request) -> str | None:
@@ -466,3 +731,15 @@ def update_id(user_id: str, frame_id: str) -> str:
     if len(scoped) <= MAX_UPDATE_ID:
         return scoped
     return "h:" + hashlib.sha256(scoped.encode()).hexdigest()
+
+
+def image_format(data: bytes) -> str:
+    """The image format Pillow reads in these bytes ("" when they are no image it knows)."""
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            kind = img.format or ""
+            img.verify()  # a truncated or corrupt file fails here, not at the engineer's
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
+            Image.DecompressionBombError):
+        return ""
+    return kind

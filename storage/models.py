@@ -20,6 +20,7 @@ class Role(StrEnum):
     EXPERT = "expert"
     MANAGER = "manager"
     ADMIN = "admin"
+    MONITOR = "monitor"  # the monitoring system: reporter of alarm-born tickets, never chats
 
 
 class TicketStatus(StrEnum):
@@ -310,3 +311,99 @@ class Approval(SQLModel, table=True):
     reminded_at: datetime | None = None  # the managers are reminded once, when the person
     decided_at: datetime | None = None  # … tries to report
     decided_by: int | None = Field(default=None, foreign_key="person.id")
+
+
+class Device(SQLModel, table=True):
+    """A monitored device as the orchard's registry lists it (gateway, controller, sensor …)."""
+
+    id: str = Field(primary_key=True, max_length=120)  # the id monitoring uses
+    name: str = Field(default="", max_length=200)
+    type: str = Field(default="", max_length=60)  # gateway, controller, sensor, camera …
+    site: str = Field(default="", max_length=100)
+    plot: str = Field(default="", max_length=100)
+    parent: str = Field(default="", max_length=120, index=True)  # the gateway it talks through
+    category: str = Field(default="", max_length=40)  # ticket category for its faults
+    heartbeat_minutes: int | None = None  # must report this often; None: no heartbeat watch
+    last_heartbeat: datetime | None = None
+    registered: bool = True  # False: first seen in an alarm, not in the registry
+    updated_at: datetime
+
+
+class IncidentState(StrEnum):
+    OPEN = "open"  # firing, or its ticket is not closed yet
+    CLEARED = "cleared"  # cleared before anyone was paged: recorded only
+    CLOSED = "closed"  # its ticket closed
+
+
+class Incident(SQLModel, table=True):
+    """One fault monitoring saw: every alarm of one device and type while it lasts.
+
+    `open_key` holds the alarm key while the incident is open and NULL after: the unique
+    constraint makes "one open incident per key" hold across replicas."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=240, index=True)
+    open_key: str | None = Field(default=None, max_length=240, unique=True)
+    device: str = Field(default="", max_length=120, index=True)
+    kind: str = Field(default="", max_length=120)
+    source: str = Field(default="", max_length=20)
+    severity: str = Field(default="warning", max_length=10)
+    summary: str = ""
+    site: str = Field(default="", max_length=100)
+    plot: str = Field(default="", max_length=100)
+    category: str = Field(default="general", max_length=40)
+    state: str = Field(default=IncidentState.OPEN, max_length=10, index=True)
+    firing: bool = True
+    flapping: bool = False
+    count: int = 1  # alarms received for it, repeats included
+    flaps: int = 0  # times it cleared and fired again
+    parent_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    first_at: datetime  # the alarm's own time of the first firing
+    last_at: datetime
+    received_at: datetime  # when the desk first heard of it
+    cleared_at: datetime | None = None
+    paged_at: datetime | None = None
+
+
+class AlarmRecord(SQLModel, table=True):
+    """Every alarm state received, as the history of its incident (and for availability)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    at: datetime  # the alarm's own time
+    received_at: datetime
+    firing: bool
+    severity: str = Field(default="warning", max_length=10)
+    source: str = Field(default="", max_length=20)
+    summary: str = Field(default="", max_length=1000)
+
+
+class TicketFollower(SQLModel, table=True):
+    """Someone else who reported the same fault: told of the ticket's progress and fix."""
+
+    __table_args__ = (UniqueConstraint("ticket_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    text: str = ""  # what they wrote
+    at: datetime
+
+
+class WebChatLine(SQLModel, table=True):
+    """One line of a web chat as its page shows it: what the bot sent (under its outbox key,
+    so an edit replaces it) and what the person typed or pressed. The page asks for these on
+    every (re)connect, from any device; only the latest lines of each chat are kept."""
+
+    __table_args__ = (UniqueConstraint("chat_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: str = Field(max_length=128)
+    key: str = Field(max_length=200)  # the outbox key; the person's lines: "me:<update id>"
+    mine: bool = False  # the person's own line
+    text: str
+    # [[label, token], …] rows: the bot's buttons; on the person's line, the one they pressed
+    buttons: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    files: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    at: datetime

@@ -114,12 +114,19 @@ async def delete_record(tx: Tx, ticket_id: int) -> None:
     """Remove a ticket and everything that points at it (end of the retention period)."""
     from sqlalchemy import delete, update
 
-    from storage.models import Complaint, KbDraft, SelfServiceAttempt, Timer
+    from storage.models import (
+        Complaint,
+        Incident,
+        KbDraft,
+        SelfServiceAttempt,
+        TicketFollower,
+        Timer,
+    )
 
-    owned: tuple[Any, ...] = (TicketEvent, Page)
+    owned: tuple[Any, ...] = (TicketEvent, Page, TicketFollower)
     for model in owned:
         await tx.execute(delete(model).where(col(model.ticket_id) == ticket_id))
-    pointing: tuple[Any, ...] = (SelfServiceAttempt, Complaint, KbDraft, Timer)
+    pointing: tuple[Any, ...] = (SelfServiceAttempt, Complaint, KbDraft, Timer, Incident)
     for model in pointing:
         await tx.execute(
             update(model).where(col(model.ticket_id) == ticket_id).values(ticket_id=None)

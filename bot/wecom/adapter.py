@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 SEND = "/cgi-bin/message/send"
 UPDATE_CARD = "/cgi-bin/message/update_template_card"
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})  # what WeCom shows as an image message
+VOICE_TYPE = "audio/amr"  # the only voice WeCom plays in chat …
+VOICE_MAX_BYTES, VOICE_MAX_SECONDS = 2 * 1024 * 1024, 60  # … and only this big; else a file
 TEXT_PREFIX = "msg:"
 
 
@@ -43,11 +45,14 @@ class WeComAdapter:
         self, *, client: WeComClient, crypto: WeComCrypto, agent_id: int, receive: Receive,
         files: Files, callback_path: str = "/wecom/callback", window_seconds: float = 300,
         pacer: Pacer | None = None, now: Callable[[], float] = time.time,
+        max_voice_bytes: int = 10 * 1024 * 1024, max_voice_seconds: int = 300,
     ) -> None:
         self.client, self.agent_id, self._receive, self._files = client, agent_id, receive, files
         self.cards = CardMemory()
         self.pacer = pacer or Pacer()
-        self.inbound = Inbound(client.get_media, files, self.cards)
+        self.inbound = Inbound(client.get_media, files, self.cards,
+                               max_voice_bytes=max_voice_bytes,
+                               max_voice_seconds=max_voice_seconds)
         self.callback = CallbackEndpoint(crypto, self._on_message,
                                          window_seconds=window_seconds, now=now)
         self._path = callback_path
@@ -67,7 +72,9 @@ class WeComAdapter:
                              values["WECOM_CORP_ID"])
         return cls(client=client, crypto=crypto, agent_id=int(values["WECOM_AGENT_ID"]),
                    receive=receive, files=files, callback_path=settings.wecom_callback_path,
-                   window_seconds=settings.wecom_timestamp_window_seconds)
+                   window_seconds=settings.wecom_timestamp_window_seconds,
+                   max_voice_bytes=settings.max_voice_bytes,
+                   max_voice_seconds=settings.max_voice_seconds)
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -144,6 +151,9 @@ class WeComAdapter:
             log.warning("wecom: file %s of %s is gone, not sent", ref.key, out.key)
             return
         kind = "image" if ref.mime in IMAGE_TYPES else "file"
+        if ref.mime == VOICE_TYPE and len(data) <= VOICE_MAX_BYTES \
+                and ref.seconds <= VOICE_MAX_SECONDS:
+            kind = "voice"
         media_id = await self.client.upload_media(kind, data, ref.name or ref.key, ref.mime)
         payload = {"touser": out.chat_id, "msgtype": kind, "agentid": self.agent_id,
                    kind: {"media_id": media_id}}

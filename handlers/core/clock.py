@@ -32,3 +32,19 @@ class FakeClock:
 
     def set(self, when: datetime) -> None:
         self._now = when
+
+
+class OffsetClock:
+    """Another clock's time moved on by an offset: the demo's "skip 24 h" moves the desk's
+    time forward, so timers (the call-back after a fix) come due as if a day had passed."""
+
+    def __init__(self, base: Clock | None = None) -> None:
+        self.base = base or SystemClock()
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return self.base.now() + self.offset
+
+    def advance(self, **delta: float) -> datetime:
+        self.offset += timedelta(**delta)
+        return self.now()

@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field, PrivateAttr, field_validator
 
 from handlers.core.texts import LANGUAGES
+from handlers.rules import devices
+from handlers.rules.alarms import AlarmRules
 from handlers.rules.sla import SlaPolicy
 
 QUIET_FORMAT = re.compile(r"(\d\d):(\d\d)-(\d\d):(\d\d)")
@@ -33,6 +35,9 @@ class DeskConfig(BaseModel):
     timezone: str = "Asia/Shanghai"  # site time: deadlines shown, quiet hours, report periods
     default_language: str = "zh"
     max_message_chars: int = Field(2000, gt=0)  # longer descriptions are cut, the reporter told
+    # voice messages (Telegram, WeCom): longer or bigger ones are refused with a reply, unkept
+    max_voice_seconds: int = Field(300, gt=0)
+    max_voice_bytes: int = Field(10 * 1024 * 1024, gt=0)
     # channels whose people come from a company directory (comma-separated): they register
     # without an invitation or a manager's approval; everyone else needs one of the two
     directory_channels: str = "wecom"
@@ -60,8 +65,15 @@ class DeskConfig(BaseModel):
     target_satisfaction: float = Field(0.90, ge=0, le=1)
     target_remote: float = Field(0.80, ge=0, le=1)
 
+    # monitoring alarms: rules (handlers/policies/alarms.toml by default), the device
+    # registry (TOML or CSV, loaded at start), and the availability target of the plan
+    alarm_rules_file: Path | None = None
+    devices_file: Path | None = None
+    target_availability: float = Field(0.999, ge=0, le=1)
+
     # the policy loaded for (file, zone); a copy with other values loads its own
     _sla: tuple[tuple[Path | None, str], SlaPolicy] | None = PrivateAttr(default=None)
+    _alarms: tuple[Path | None, AlarmRules] | None = PrivateAttr(default=None)
 
     @field_validator("timezone")
     @classmethod
@@ -87,6 +99,30 @@ class DeskConfig(BaseModel):
             parse_quiet_hours(value)
         except ValueError:
             raise ValueError(f"{value!r} is not HH:MM-HH:MM (or empty: no quiet hours)") from None
+        return value
+
+    @field_validator("alarm_rules_file", "devices_file", mode="before")
+    @classmethod
+    def _no_file(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("alarm_rules_file")
+    @classmethod
+    def _rules_load(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            if not value.is_file():
+                raise ValueError(f"'{value}' is not a file (alarm rules in TOML)")
+            AlarmRules.load(value)  # a ValueError names the line and the reason
+        return value
+
+    @field_validator("devices_file")
+    @classmethod
+    def _devices_load(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            try:
+                devices.read(value)
+            except devices.RegistryError as exc:
+                raise ValueError(f"the device registry has problems:\n{exc}") from None
         return value
 
     @field_validator("sla_policy_file", mode="before")
@@ -143,6 +179,13 @@ class DeskConfig(BaseModel):
         if t >= end:  # evening: the next day's morning
             morning += timedelta(days=1)
         return morning.astimezone(when.tzinfo)
+
+    @property
+    def alarm_rules(self) -> AlarmRules:
+        """The rules of `alarm_rules_file`, or the shipped ones; loaded once."""
+        if self._alarms is None or self._alarms[0] != self.alarm_rules_file:
+            self._alarms = (self.alarm_rules_file, AlarmRules.load(self.alarm_rules_file))
+        return self._alarms[1]
 
     @property
     def sla(self) -> SlaPolicy:

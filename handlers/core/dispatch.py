@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import col
 
@@ -27,7 +27,7 @@ from handlers.core.errors import BadButton, DeskError, NotAllowed, StaleAction
 from handlers.core.flood import FloodGuard
 from handlers.core.inputs import seen
 from handlers.core.locks import KeyedLocks
-from handlers.core.messages import Incoming, Kind, Outgoing
+from handlers.core.messages import Alarm, Heartbeat, Incoming, Kind, Outgoing
 from handlers.core.router import (
     DIALOGUE_SCOPE,
     TICKET_SCOPE,
@@ -155,6 +155,35 @@ class Desk:
                       kb=self.kb, files=self.files, origin=origin)
             await job(ctx)
 
+    async def alarm(self, item: Alarm | Heartbeat) -> bool:
+        """An alarm or heartbeat from monitoring, in one transaction like a message.
+
+        False: its event id was handled before (a replay). Alarms of one key are taken one at a
+        time in this process; across replicas the open-incident constraint decides, and the
+        loser of that race is run once more and finds the winner's incident."""
+        name = "alarm" if isinstance(item, Alarm) else "heartbeat"
+        entry = self.routes.entries.get(name)
+        if entry is None:
+            raise LookupError(f"no flow takes {name}s")
+        lock = ("alarm", item.key if isinstance(item, Alarm) else item.device)
+        async with self.locks.hold(lock):
+            for attempt in (1, 2):
+                try:
+                    async with self.db.transaction() as tx:
+                        now = self.clock.now()
+                        if not await conversations.mark_seen(tx, name, item.event_id, now):
+                            log.info("duplicate %s %s ignored", name, item.event_id)
+                            return False
+                        ctx = Ctx(tx=tx, now=now, config=self.config, texts=self.texts,
+                                  kb=self.kb, files=self.files, origin=f"{name}:{item.event_id}")
+                        await entry(ctx, item)
+                    return True
+                except IntegrityError:
+                    if attempt == 2:
+                        raise
+                    log.info("%s %s raced another replica; once more", name, item.event_id)
+        return False
+
     async def unreachable(self, channel: str, chat_id: str) -> None:
         """A platform said this chat blocked us: the jobs go on; their managers must know."""
         lost = self.routes.entries.get("unreachable")
@@ -187,9 +216,9 @@ async def route(routes: Routes, ctx: Ctx, inc: Incoming) -> None:
                else ctx.reply("registration.first"))
     elif inc.kind is Kind.BUTTON:
         await _button(routes, ctx, inc.data)
-    elif inc.kind is Kind.PHOTO:
+    elif inc.kind in (Kind.PHOTO, Kind.VOICE):  # files sent in chat take the same routes
         photo = routes.photos.get(ctx.state) or routes.photos[""]
-        await photo(ctx, inc.photo)
+        await photo(ctx, inc.voice if inc.kind is Kind.VOICE else inc.photo)
     elif inc.kind is Kind.LOCATION and inc.location is not None:
         where = routes.locations.get(ctx.state) or routes.locations[""]
         await where(ctx, inc.location)

@@ -8,6 +8,7 @@ handlers/ knows which platform a message came from beyond the opaque channel nam
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -17,20 +18,24 @@ class Kind(StrEnum):
     COMMAND = "command"  # text starting with "/": text holds the whole line
     BUTTON = "button"  # an inline button press: `data` holds the opaque token
     PHOTO = "photo"
+    VOICE = "voice"  # a voice message or audio clip: `voice` holds it
     LOCATION = "location"
     CONTACT = "contact"  # a shared phone number
     JOIN = "join"  # the person opened the chat (WeCom enter_agent, web chat first visit)
-    UNSUPPORTED = "unsupported"  # stickers, voice, files … anything we cannot read
+    UNSUPPORTED = "unsupported"  # stickers, files, videos … anything we cannot read
 
 
 @dataclass(frozen=True)
 class FileRef:
-    """A file kept by the desk (a photo, a report); `key` is where storage can find it."""
+    """A file kept by the desk (a photo, a voice message, a report); `key` is where storage
+    can find it. An empty key describes a file the platform offered but that was not kept
+    (a voice over the limits: its size and length say why)."""
 
     key: str
     name: str = ""
     mime: str = "application/octet-stream"
     size: int = 0
+    seconds: int = 0  # a voice message's length (0: not known)
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class Incoming:
     data: str = ""  # button token, e.g. "t:12:ack"
     user_name: str = ""  # display name the platform gives, a hint for registration
     photo: FileRef | None = None
+    voice: FileRef | None = None  # None: it could not be fetched at all
     location: tuple[float, float] | None = None
     phone: str = ""
     raw_kind: str = ""  # the platform's own name for unsupported content (for logs)
@@ -87,7 +93,7 @@ class Outgoing:
             "key": self.key,
             "buttons": [[[b.label, b.data] for b in row] for row in self.buttons],
             "edits": self.edits,
-            "files": [[f.key, f.name, f.mime, f.size] for f in self.files],
+            "files": [[f.key, f.name, f.mime, f.size, f.seconds] for f in self.files],
         }
 
     @classmethod
@@ -101,3 +107,43 @@ class Outgoing:
             edits=d.get("edits"),
             files=tuple(FileRef(*f) for f in d.get("files", [])),
         )
+
+
+SEVERITIES = ("critical", "major", "minor", "warning", "info")  # most severe first
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """One alarm state from monitoring (Alertmanager, an IoT platform, MQTT, a silent device).
+
+    Sources normalise their payloads into this; the desk's alarms flow turns alarms into
+    incidents and tickets. Everything in it came from outside and is untrusted text.
+    """
+
+    source: str  # "alertmanager", "generic", "mqtt", "heartbeat"
+    event_id: str  # unique per delivered state: a replay carries the same id and is ignored
+    device: str  # the device id as the registry knows it ("" when the alarm names none)
+    kind: str  # alarm type: "offline", "DeviceDown", "low_battery" …
+    firing: bool  # False: cleared / resolved
+    at: datetime  # when it started (firing) or ended (cleared); timezone-aware UTC
+    severity: str = "warning"  # one of SEVERITIES
+    summary: str = ""  # the alarm's own words
+    fingerprint: str = ""  # the source's grouping key; "" means device + kind
+    site: str = ""  # overrides the registry's site / plot when the source names them
+    plot: str = ""
+    labels: tuple[tuple[str, str], ...] = ()  # the rest of what the source said, for people
+
+    @property
+    def key(self) -> str:
+        """One open incident per key: the device and the alarm type, unless the source groups."""
+        return self.fingerprint or f"{self.device}/{self.kind}"
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """A device (or its platform) saying it is alive; silence past its window is an alarm."""
+
+    source: str
+    device: str
+    at: datetime  # timezone-aware UTC
+    event_id: str

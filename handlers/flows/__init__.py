@@ -19,6 +19,7 @@ from handlers.flows import (
     registration,
     reporter,
 )
+from handlers.flows.alarms import incidents as alarms
 from handlers.flows.engineer import work
 from handlers.flows.intake import media, report
 from handlers.flows.jobs import paging
@@ -39,6 +40,7 @@ ORDER: tuple[Router, ...] = (
     manager.router,
     reporting.router,
     retention.router,
+    alarms.router,
     media.router,
     report.router,
 )

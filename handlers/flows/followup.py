@@ -18,6 +18,7 @@ from handlers.core.context import Ctx, Rows
 from handlers.core.errors import NotAllowed, StaleAction
 from handlers.core.router import Router
 from handlers.flows import escalation
+from handlers.flows.alarms import links
 from handlers.flows.engineer.keyboard import work_buttons
 from handlers.flows.jobs import clocks
 from handlers.flows.jobs.status import move
@@ -106,6 +107,10 @@ async def start(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
     """The call-back is due: ask whether the fault came back."""
     if ticket.status != TicketStatus.RESOLVED or ticket.survey_state:
         return
+    came_back = await links.followup_verdict(ctx, ticket)
+    if came_back is not None:  # monitoring reported it: its alarms answer, not a person
+        await _monitoring_answers(ctx, ticket, came_back)
+        return
     ticket.survey_state, ticket.followup_step = str(Survey.SENT), str(Step.RECURRENCE)
     ticket.followups_sent = 1
     ctx.tx.add(ticket)
@@ -193,28 +198,43 @@ async def no_recurrence(ctx: Ctx, ticket: Ticket, arg: str) -> None:
 async def recurred(ctx: Ctx, ticket: Ticket, arg: str) -> None:
     """The fault came back: the original ticket reopens, one priority level higher."""
     me = _reporter(ctx, ticket, Step.RECURRENCE)
+    await _reopen(ctx, ticket, me.id)
+    await ctx.reply("followup.recurrence_reopened", **summary_fields(ctx, ticket))
+    await _tell_recurrence(ctx, ticket, me.name)
+
+
+async def _reopen(ctx: Ctx, ticket: Ticket, actor_id: int | None) -> None:
     old = ticket.priority
     ticket.priority = f"P{max(1, int(old[1]) - 1)}"
     ticket.recurrences += 1
     ticket.survey_state, ticket.followup_step, ticket.resolved_at = "", "", None
     ticket.confirmed_at = ticket.closed_at = None
-    await move(ctx.tx, ticket, TicketStatus.REOPENED, ctx.now, me.id, recurrence=True)
-    await tickets.add_event(ctx.tx, ticket, Event.RECURRENCE, ctx.now, me.id,
+    await move(ctx.tx, ticket, TicketStatus.REOPENED, ctx.now, actor_id, recurrence=True)
+    await tickets.add_event(ctx.tx, ticket, Event.RECURRENCE, ctx.now, actor_id,
                             **{"from": old, "to": ticket.priority})
     await cancel(ctx, ticket)
     await clocks.start_all(ctx, ticket, start=ctx.now)
-    await _tell_recurrence(ctx, ticket, me)
 
 
-async def _tell_recurrence(ctx: Ctx, ticket: Ticket, me: Person) -> None:
+async def _monitoring_answers(ctx: Ctx, ticket: Ticket, came_back: bool) -> None:
+    """The call-back of a ticket monitoring opened: the alarm came back (a recurrence, as if
+    a reporter had said so) or stayed quiet (closed; there is nobody to survey)."""
+    if came_back:
+        await _reopen(ctx, ticket, None)
+        await _tell_recurrence(ctx, ticket, ctx.t("alarm.monitoring"))
+        return
+    await tickets.add_event(ctx.tx, ticket, links.Event.QUIET, ctx.now)
+    await close(ctx, ticket)
+
+
+async def _tell_recurrence(ctx: Ctx, ticket: Ticket, who: str) -> None:
     fields = summary_fields(ctx, ticket)
-    await ctx.reply("followup.recurrence_reopened", **fields)
     history = await escalation.history_text(ctx, ticket)
     await tell_managers(ctx, "manager.recurrence", ticket, history=history)
     engineer = await ctx.tx.get(Person, ticket.assignee_id) if ticket.assignee_id else None
     if engineer is not None:
         await ctx.notify(engineer, "engineer.recurrence", work_buttons(ticket),
-                         name=me.name, **fields)
+                         name=who, **fields)
 
 
 @router.ticket_button(Action.SCORE, arg="[1-5]", legacy=r"s([1-5])")

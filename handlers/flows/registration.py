@@ -2,7 +2,8 @@
 
 Orchard staff are many, so they register themselves (name, then site); engineers and
 managers are added by an admin (`frontline people add`). A fault described before
-registering is kept and becomes the first report right after.
+registering, or in answer to the name or site question ("3号地块的电磁阀打不开" is no name), is
+kept and becomes the first report right after, as if just sent: articles, questions, ticket.
 
 Registering is not yet belonging: with an invitation code (`/start CODE`, a Telegram link, or
 the code typed at the name or site question) the person may report at once, for the
@@ -13,21 +14,56 @@ person is asked and told here is theirs.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
 from handlers.core.context import IDLE, Ctx
 from handlers.core.errors import DeskError
-from handlers.core.inputs import one_line
+from handlers.core.inputs import one_line, seen
 from handlers.core.router import Router
 from handlers.flows import admission
 from handlers.flows.intake import report
+from handlers.rules import faults, triage
 from storage import people
 from storage.models import Role
 
 router = Router("registration")
 MAX_NAME = 50
 MAX_SITE = 100
+MIN_KEPT_CHARS = 8  # a first message this long may be a fault in words we do not know
+
+
+# Words no name holds and fault reports do ("不" or "没" alone are not enough: 不告诉你).
+FAULT_WORDS = (
+    "坏", "漏", "故障", "报警", "异常", "失灵", "离线", "掉线", "断电", "断网", "黑屏", "花屏",
+    "打不开", "关不上", "关不掉", "不出", "不亮", "不转", "不动", "不通", "不准", "没水", "没电",
+    "没反应", "没信号", "没数据", "停了", "停机", "不能用", "用不了", "不工作", "出问题", "堵",
+)
+EN_FAULT = re.compile(
+    r"\b(not working|(does|do|is|are)\s?n[o']t|won'?t|can'?t|cannot|broken|leak\w*|offline|"
+    r"stopped|fault\w*|errors?|alarms?|fail\w*|no (water|power|signal|data))\b"
+)
+PLACE = re.compile(r"\d+\s*(号|地块|区|排|棚|#)|地块|(plot|block|zone|field)\s*\d+")
+# device words, with the triage rules' urgent and safety words; Latin ones are whole words
+# and count only with a digit beside them ("Power" and "Sim" are surnames, "pump 3" is not)
+DEVICE_WORDS = tuple(w for words in faults.CATEGORY_WORDS.values() for w in words)
+TRIAGE_WORDS = (*triage.URGENT_WORDS, *triage.SAFETY_WORDS)
+
+
+def fault_like(text: str, *, places: bool = True) -> bool:
+    """Whether a reply to "your name?" (or, with places=False, "your site?") describes a
+    fault instead: fault or device words, a plot number, an English fault phrase."""
+    low = unicodedata.normalize("NFKC", text).lower()
+    cjk = [w for w in (*FAULT_WORDS, *DEVICE_WORDS, *TRIAGE_WORDS) if not w.isascii()]
+    if any(w in low for w in cjk) or EN_FAULT.search(low):
+        return True
+    if places and PLACE.search(low):
+        return True
+    latin = [w for w in (*DEVICE_WORDS, *TRIAGE_WORDS) if w.isascii()]
+    named = any(re.search(rf"\b{re.escape(w.strip())}\b", low) for w in latin)
+    return named and any(ch.isdigit() for ch in low)
 
 
 class State(StrEnum):
@@ -57,10 +93,30 @@ async def begin(ctx: Ctx) -> None:
 
 
 async def _ask_name(ctx: Ctx, pending: str) -> None:
-    kept = ctx.data(Signup)
-    ctx.set_state(State.NAME, Signup(pending=pending[: ctx.config.max_message_chars],
-                                     phone=kept.phone))
-    await ctx.reply("registration.welcome")
+    kept = ctx.data(Signup)  # a fault said before /start or before the chat was opened stays
+    fault = _joined(ctx, kept.pending, pending if _worth_keeping(pending) else "")
+    ctx.set_state(State.NAME, Signup(pending=fault, phone=kept.phone))
+    await ctx.reply("registration.fault.welcome" if fault else "registration.welcome")
+
+
+def _worth_keeping(text: str) -> bool:
+    """A first message kept as the report to come: a fault, or more words than a greeting
+    ("你好", "在吗" are not reported after registering)."""
+    return fault_like(text) or len(seen(text)) >= MIN_KEPT_CHARS
+
+
+def _joined(ctx: Ctx, before: str, text: str) -> str:
+    text = text.strip()
+    joined = f"{before}\n{text}" if before and text else before or text
+    return joined[: ctx.config.max_message_chars]
+
+
+async def _keep_fault(ctx: Ctx, text: str, asked: str) -> None:
+    """A fault given for an answer: kept for after registration, and the question asked again."""
+    signup = ctx.data(Signup)
+    signup.pending = _joined(ctx, signup.pending, text)
+    ctx.keep(signup)
+    await ctx.reply(asked)
 
 
 @router.command("start")
@@ -108,6 +164,9 @@ async def _name(ctx: Ctx, text: str) -> None:
         await _code(ctx, code)
         return
     name = one_line(text)
+    if name and fault_like(name):
+        await _keep_fault(ctx, name, "registration.fault.ask_name")
+        return
     if not name or len(name) > MAX_NAME or name.startswith("/"):
         await ctx.reply("registration.bad_name", limit=MAX_NAME)
         return
@@ -126,6 +185,9 @@ async def _site(ctx: Ctx, text: str) -> None:
         await _code(ctx, code)
         return
     site = one_line(text)
+    if site and fault_like(site, places=False):
+        await _keep_fault(ctx, site, "registration.fault.ask_site")
+        return
     if not site or len(site) > MAX_SITE:
         await ctx.reply("registration.bad_site", limit=MAX_SITE)
         return

@@ -3,8 +3,13 @@
 The default is the service plan's table (2/4/8/24 h to respond, 4/8/24/48 h to resolve, 7×24,
 acknowledge a page within 15/30/60/60 min). A policy may measure windows on a working-hours
 calendar with holidays, give resolution in working days ("3 working days"), promise an on-site
-time, and pause the resolution clock while the desk waits for the reporter. See
+time, pause the resolution clock while the desk waits for the reporter, and name its levels
+(`label = { zh = "重大", en = "major" }`: the second policy calls P1 重大, not 紧急). See
 handlers/policies/*.toml for both policies of the service plan.
+
+Holidays and swapped workdays (调休) may be listed per year, each year with the notice it
+comes from (`[working_hours.years.2026]`, `source = "…"`); a date outside its year, a swapped
+workday that is not a weekend day, or a day that is both, is refused when the policy loads.
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ class SlaPolicy:
     working: WorkingHours = field(
         default_factory=lambda: WorkingHours(ZoneInfo("Asia/Shanghai"))
     )
+    # what the policy calls each level, per language ({"P1": {"zh": "重大", "en": "major"}})
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def from_toml(cls, text: str, zone: str = "Asia/Shanghai") -> SlaPolicy:
@@ -59,8 +66,10 @@ class SlaPolicy:
         windows = {p: _window(p, table[p], calendars, default) for p in PRIORITIES}
         working = calendars["working"]
         assert isinstance(working, WorkingHours)
+        labels = {p: _label(p, table[p]) for p in PRIORITIES}
         return cls(str(data.get("name", "custom")), windows,
-                   bool(data.get("pause_when_waiting", True)), working)
+                   bool(data.get("pause_when_waiting", True)), working,
+                   {p: names for p, names in labels.items() if names})
 
     @classmethod
     def load(cls, path: Path, zone: str = "Asia/Shanghai") -> SlaPolicy:
@@ -73,6 +82,10 @@ class SlaPolicy:
 
     def window(self, priority: str) -> Window:
         return self.windows[priority]
+
+    def label(self, priority: str, lang: str) -> str | None:
+        """The policy's own name for a level in a language (重大), or None when it has none."""
+        return self.labels.get(priority, {}).get(lang)
 
     def response_due(self, priority: str, start: datetime) -> datetime:
         w = self.window(priority)
@@ -124,17 +137,49 @@ def _window(priority: str, t: dict[str, Any], calendars: dict[str, Calendar],
     )
 
 
+def _label(priority: str, t: dict[str, Any]) -> dict[str, str]:
+    names = t.get("label", {})
+    if not isinstance(names, dict) or not all(isinstance(v, str) and v.strip()
+                                              for v in names.values()):
+        raise ValueError(f"{priority}: label is a table of names by language, "
+                         'e.g. label = { zh = "重大", en = "major" }')
+    return {str(lang): name.strip() for lang, name in names.items()}
+
+
 def _working(data: dict[str, Any], zone: ZoneInfo) -> WorkingHours:
     w = data.get("working_hours", {})
     days = [WEEKDAYS.index(d[:3].lower()) for d in w.get("weekdays", WEEKDAYS[:5])]
+    holidays, workdays = _days_off(w)
     return WorkingHours(
         zone=zone,
         opens=time.fromisoformat(str(w.get("opens", "08:30"))),
         closes=time.fromisoformat(str(w.get("closes", "17:30"))),
         weekdays=frozenset(days),
-        holidays=frozenset(_dates(w.get("holidays", []))),
-        workdays=frozenset(_dates(w.get("workdays", []))),
+        holidays=frozenset(holidays),
+        workdays=frozenset(workdays),
     )
+
+
+def _days_off(w: dict[str, Any]) -> tuple[set[date], set[date]]:
+    """Holidays and swapped workdays: the flat lists plus those of each year's table."""
+    holidays, workdays = set(_dates(w.get("holidays", []))), set(_dates(w.get("workdays", [])))
+    for year, table in w.get("years", {}).items():
+        off, on = _dates(table.get("holidays", [])), _dates(table.get("workdays", []))
+        if not str(table.get("source", "")).strip():
+            raise ValueError(f"working_hours.years.{year}: name the notice it comes from (source)")
+        strays = [d for d in (*off, *on) if str(d.year) != str(year)]
+        if strays:
+            raise ValueError(f"working_hours.years.{year}: {strays[0]} is not in {year}")
+        holidays.update(off)
+        workdays.update(on)
+    # a swapped workday is a weekend day that counts; on a weekday it is a typo
+    weekday = [d for d in workdays if d.weekday() < 5]
+    if weekday:
+        raise ValueError(f"swapped workday {min(weekday)} is not a Saturday or Sunday")
+    both = holidays & workdays
+    if both:
+        raise ValueError(f"{min(both)} is listed both as a holiday and as a workday")
+    return holidays, workdays
 
 
 def _dates(values: list[Any]) -> list[date]:

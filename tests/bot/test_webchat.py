@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.webchat import COOKIE, WebChat, WebUser
+from bot.webchat import COOKIE, WebChat, WebUser, frame
 from handlers.core.messages import Button, Incoming, Kind, Outgoing
 
 PEOPLE = [WebUser("demo-reporter", "李明", "reporter", "一号园区"),
@@ -27,8 +28,8 @@ class Desk:
             raise RuntimeError("boom")
         self.received.append(inc)
 
-    async def past(self, chat_id: str) -> list[Outgoing]:
-        return self.history.get(chat_id, [])
+    async def past(self, chat_id: str) -> list[dict[str, Any]]:
+        return [frame(m) for m in self.history.get(chat_id, [])]
 
 
 async def client_for(desk: Desk, demo: bool) -> tuple[TestClient, WebChat]:

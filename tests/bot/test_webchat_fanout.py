@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -17,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from bot.bootstrap import build
 from bot.settings import Settings
-from bot.webchat import WebChat, WebUser
+from bot.webchat import WebChat, WebUser, frame
 from bot.webchat_fanout import MAX_NOTIFY_BYTES, PgFanout, asyncpg_dsn, encode
 from bot.webchat_wiring import apply_edits
 from handlers.core.clock import SystemClock
@@ -54,10 +55,10 @@ class Replica:
         self.chat.attach(app)
         self.client = TestClient(TestServer(app))
 
-    async def history(self, chat_id: str) -> list[Outgoing]:
+    async def history(self, chat_id: str) -> list[dict[str, Any]]:
         async with self.db.transaction() as tx:
             rows = await outbox.history(tx, "web", chat_id)
-        return apply_edits([Outgoing.from_json(r.payload) for r in rows])
+        return [frame(m) for m in apply_edits([Outgoing.from_json(r.payload) for r in rows])]
 
     async def start(self) -> None:
         await self.client.start_server()
@@ -153,7 +154,8 @@ async def test_an_edit_made_on_one_replica_shows_on_the_others_tab(two):
     await b.chat.edit(edit, "p1")
     await tab_a.until(lambda frames: any(f["type"] == "edit" for f in frames))
     got = [f for f in tab_a.frames if f["type"] == "edit"]
-    assert got == [{"type": "edit", "key": "p1", "text": "【已接单】", "buttons": []}]
+    assert got == [{"type": "edit", "key": "p1", "text": "【已接单】", "buttons": [],
+                    "group": ""}]
 
 
 @needs_pg
@@ -215,13 +217,13 @@ class SlowHistory:
         self.asked, self.go = asyncio.Event(), asyncio.Event()
         self.messages: list[Outgoing] = []
 
-    async def __call__(self, _chat_id: str) -> list[Outgoing]:
+    async def __call__(self, _chat_id: str) -> list[dict[str, Any]]:
         self.asked.set()
         await self.go.wait()
-        return list(self.messages)
+        return [frame(m) for m in self.messages]
 
 
-async def local_chat(history: Callable[[str], Awaitable[list[Outgoing]]]) -> tuple[
+async def local_chat(history: Callable[[str], Awaitable[list[dict[str, Any]]]]) -> tuple[
         TestClient, WebChat]:
     chat = WebChat(receive=_nobody, history=history, directory=_people, texts=lambda lang: {},
                    demo=True, cookie_secret="s")

@@ -113,3 +113,98 @@ def test_markup_typed_by_a_person_shows_as_text_and_never_runs(browser, demo_ser
     assert page.locator("[data-testid=messages] img, [data-testid=messages] b").count() == 0
     assert page.evaluate("window.__pwned") is None
     page.close()
+
+
+def test_on_a_phone_one_pane_shows_with_tabs_to_switch_person(browser, demo_server):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True,
+                            has_touch=True)
+    page.goto(demo_server)
+    page.wait_for_selector("[data-testid=tab] >> nth=2")
+    tabs = page.locator("[data-testid=tab]")
+    names = [tabs.nth(i).inner_text().split("\n")[0] for i in range(3)]
+    assert names == ["李明", "张工", "陈经理"]
+    assert page.locator("[data-testid=pane]:visible").count() == 1
+    reporter = page.locator("[data-testid=pane]").nth(0)
+    assert reporter.is_visible()
+    box = reporter.locator("[data-testid=messages]").bounding_box()
+    assert box is not None and box.get("height", 0) > 400  # the phone's screen, not a third
+
+    reporter.locator("[data-testid=input]").fill("3号地块电磁阀打不开，不出水")
+    reporter.locator("[data-testid=send]").click()
+    reporter.get_by_role("button", name="没解决，报修").click()
+    reporter.get_by_role("button", name="单个设备").click()
+    reporter.get_by_role("button", name="确认提交").click()
+    reporter.locator("[data-testid=bot-message]", has_text="FL-000001").first.wait_for()
+    page.wait_for_selector("[data-testid=tab].unread")  # the engineer was paged meanwhile
+    assert "unread" in (tabs.nth(1).get_attribute("class") or "")
+
+    tabs.nth(1).click()
+    engineer = page.locator("[data-testid=pane]").nth(1)
+    assert engineer.is_visible() and not reporter.is_visible()
+    assert "unread" not in (tabs.nth(1).get_attribute("class") or "")
+    engineer.get_by_role("button", name="接单").first.click()
+    engineer.locator("[data-testid=bot-message]", has_text="已接下").first.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing sideways
+    page.screenshot(path="/tmp/webchat-phone.png")
+    page.close()
+
+
+def test_after_a_reload_the_persons_own_lines_and_used_buttons_are_as_they_were(
+        browser, demo_server):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(demo_server)
+    page.wait_for_selector("[data-testid=pane] >> nth=2")
+    reporter = page.locator("[data-testid=pane]").nth(0)
+    reporter.locator("[data-testid=input]").fill("3号地块电磁阀打不开，不出水")
+    reporter.locator("[data-testid=send]").click()
+    reporter.get_by_role("button", name="没解决，报修").click()
+    reporter.locator("[data-testid=bot-message]", has_text="影响范围").first.wait_for()
+
+    page.reload()
+    reporter = page.locator("[data-testid=pane]").nth(0)
+    reporter.locator("[data-testid=bot-message]", has_text="影响范围").first.wait_for()
+    mine = reporter.locator("[data-testid=my-message]")
+    assert [mine.nth(i).inner_text() for i in range(mine.count())] == [
+        "3号地块电磁阀打不开，不出水", "「没解决，报修」"]
+    assert reporter.get_by_role("button", name="没解决，报修").is_disabled()  # used up
+    assert reporter.get_by_role("button", name="单个设备").is_enabled()  # the live question
+    reporter.get_by_role("button", name="单个设备").click()
+    reporter.locator("[data-testid=bot-message]", has_text="请确认报修信息").first.wait_for()
+    page.close()
+
+
+def test_the_demo_time_control_brings_the_follow_up_question(browser, demo_server):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(demo_server)
+    page.wait_for_selector("[data-testid=pane] >> nth=2")
+    reporter, engineer = page.locator("[data-testid=pane]").nth(0), \
+        page.locator("[data-testid=pane]").nth(1)
+    reporter.locator("[data-testid=input]").fill("3号地块电磁阀打不开，不出水")
+    reporter.locator("[data-testid=send]").click()
+    reporter.get_by_role("button", name="没解决，报修").click()
+    reporter.get_by_role("button", name="单个设备").click()
+    reporter.get_by_role("button", name="确认提交").click()
+    engineer.get_by_role("button", name="接单").first.click()
+    engineer.get_by_role("button", name="已解决", exact=True).last.click()
+    engineer.get_by_role("button", name="通讯线路或硬件故障").last.click()
+    for prompt, answer in (("原因", "线圈老化烧坏"), ("处理方法", "更换电磁阀线圈"),
+                           ("防止再次发生", "每季度检查线圈电阻")):
+        engineer.locator("[data-testid=bot-message]", has_text=prompt).last.wait_for()
+        engineer.locator("[data-testid=input]").fill(answer)
+        engineer.locator("[data-testid=send]").click()
+    reporter.locator("[data-testid=bot-message]", has_text="已处理完毕").first.wait_for()
+    reporter.get_by_role("button", name="已解决", exact=True).last.click()
+    reporter.locator("[data-testid=bot-message]", has_text="回访").first.wait_for()
+
+    follow_up = reporter.locator("[data-testid=bot-message]", has_text="问题有没有再出现")
+    assert follow_up.count() == 0
+    shown = page.locator("[data-testid=demo-now]").inner_text()
+    for _ in range(2):  # a second day when the first lands in the quiet hours (21:00–08:00)
+        with page.expect_response("**/webchat/demo/skip*") as skipped:
+            page.locator("[data-testid=skip]").click()
+        if skipped.value.json()["fired"]:
+            break
+    follow_up.first.wait_for()
+    assert page.locator("[data-testid=demo-now]").inner_text() != shown
+    assert reporter.get_by_role("button", name="没有复发").is_enabled()
+    page.close()

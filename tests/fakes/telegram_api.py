@@ -1,6 +1,6 @@
 """A fake Telegram Bot API server on 127.0.0.1, enough for python-telegram-bot to run a bot.
 
-Tests inject updates (`say`, `press`, `send_photo`), read what the bot sent (`calls`,
+Tests inject updates (`say`, `press`, `send_photo`, `send_voice`), read what the bot sent (`calls`,
 `sent_to`), and make the server misbehave (`fail_next`: 429 with retry_after, 403 blocked,
 500; `hang_next`: no answer within the client's timeout). Requests arrive form-encoded
 (values JSON-encoded) or multipart for uploads.
@@ -100,6 +100,24 @@ class FakeBotApi:
         photo = [{"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 800,
                   "height": 600, "file_size": size if size is not None else len(data)}]
         self.message(user_id, name, photo=photo)
+
+    def send_voice(self, user_id: int, name: str, data: bytes, duration: int,
+                   size: int | None = None, *, audio: bool = False,
+                   mime: str | None = None) -> str:
+        """A voice message (or, `audio=True`, an audio file); returns its file id."""
+        file_id = f"voice{len(self.files)}"
+        self.files[file_id] = data
+        clip: dict[str, Any] = {"file_id": file_id, "file_unique_id": f"u{file_id}",
+                                "duration": duration,
+                                "file_size": size if size is not None else len(data)}
+        if mime is not None:
+            clip["mime_type"] = mime
+        self.message(user_id, name, **{"audio" if audio else "voice": clip})
+        return file_id
+
+    def downloads(self) -> list[str]:
+        """The file ids the bot fetched (getFile), in order."""
+        return [str(c.params["file_id"]) for c in self.calls if c.method == "getFile"]
 
     def fail_next(self, method: str, status: int, **body: Any) -> None:
         self.failures.append((method, status, body))
@@ -216,6 +234,14 @@ class FakeBotApi:
         return self._sent(p, photo=[{"file_id": "x", "file_unique_id": "x", "width": 1,
                                      "height": 1}])
 
+    async def _m_sendVoice(self, p: dict[str, Any]) -> Any:
+        return self._sent(p, voice={"file_id": "v", "file_unique_id": "v",
+                                    "duration": int(p.get("duration") or 0)})
+
+    async def _m_sendAudio(self, p: dict[str, Any]) -> Any:
+        return self._sent(p, audio={"file_id": "a", "file_unique_id": "a",
+                                    "duration": int(p.get("duration") or 0)})
+
     async def _m_sendDocument(self, p: dict[str, Any]) -> Any:
         return self._sent(p, document={"file_id": "d", "file_unique_id": "d"})
 
@@ -231,4 +257,5 @@ class FakeBotApi:
         name = request.match_info["path"].rsplit("/", 1)[-1]
         if name not in self.files:
             raise web.HTTPNotFound()
-        return web.Response(body=self.files[name], content_type="image/jpeg")
+        kind = "audio/ogg" if name.startswith("voice") else "image/jpeg"
+        return web.Response(body=self.files[name], content_type=kind)

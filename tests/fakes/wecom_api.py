@@ -171,8 +171,9 @@ class FakeWeComApi:
         if found is None:
             return _json({"errcode": 40007, "errmsg": "invalid media_id"})
         data, mime = found
+        name = "voice.amr" if mime.startswith(("audio/", "voice/")) else "photo.jpg"
         return web.Response(body=data, content_type=mime, headers={
-            "Content-Disposition": 'attachment; filename="photo.jpg"'})
+            "Content-Disposition": f'attachment; filename="{name}"'})
 
     async def _upload(self, request: web.Request) -> web.Response:
         """media/upload: multipart field "media"; kept as id → (type, bytes, name, mime)."""

@@ -260,8 +260,8 @@ async def test_the_fault_report_shows_each_deadline_met_or_missed(app, clock, re
     assert "故障处理报告 FL-000001" in report
     assert "响应：超时" in report and "解决：达标" in report
     assert "每季度检查线圈电阻" in report
-    assert manager.last().files and manager.last().files[0].mime == "text/markdown"
-    assert app.files.path(manager.last().files[0].key).read_text("utf-8").startswith("# 故障")
+    assert manager.last().files and manager.last().files[0].mime == "application/pdf"
+    assert app.files.path(manager.last().files[0].key).read_bytes().startswith(b"%PDF")
 
 
 async def test_a_ticket_stays_resolved_until_the_follow_up(app, reporter, engineer):

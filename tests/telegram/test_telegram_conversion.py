@@ -91,6 +91,26 @@ async def test_a_photo_bigger_than_the_limit_arrives_without_the_photo(
     assert inc is not None and (inc.kind, inc.photo) == (Kind.PHOTO, None)
 
 
+async def test_a_voice_over_the_limits_is_described_and_never_downloaded(
+    adapter: TelegramAdapter,
+) -> None:
+    voice = {"file_id": "v", "file_unique_id": "uv", "duration": 301, "file_size": 50,
+             "mime_type": "audio/ogg"}
+    inc = await adapter.to_incoming(update(voice=voice))
+    assert inc is not None and inc.kind == Kind.VOICE
+    assert inc.voice == FileRef("", "uv.ogg", "audio/ogg", 50, 301)  # NoFiles: no save
+
+
+async def test_an_audio_file_over_the_size_limit_is_described_as_audio(
+    adapter: TelegramAdapter,
+) -> None:
+    audio = {"file_id": "a", "file_unique_id": "ua", "duration": 10,
+             "file_size": 11 * 1024 * 1024, "file_name": "../../etc/passwd.mp3"}
+    inc = await adapter.to_incoming(update(audio=audio))
+    assert inc is not None and inc.kind == Kind.VOICE and inc.voice is not None
+    assert (inc.voice.key, inc.voice.name, inc.voice.mime) == ("", "ua.mp3", "audio/mpeg")
+
+
 @pytest.mark.parametrize(("fields", "passed"), [
     ({"text": "just chatting"}, False),
     ({"text": "@orchardbot the pump"}, True),

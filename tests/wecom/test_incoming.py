@@ -73,9 +73,9 @@ async def test_opening_the_app_becomes_a_join(caller, adapter, received):
     assert inc.kind == Kind.JOIN and inc.update_id == "enter_agent:lisi:1700000001"
 
 
-async def test_voice_and_other_events_are_unsupported_with_their_name(caller, adapter, received):
-    voice = await deliver(caller, adapter, received, plain_xml("voice", MediaId="V", Format="amr"))
-    assert voice.kind == Kind.UNSUPPORTED and voice.raw_kind == "voice"
+async def test_video_and_other_events_are_unsupported_with_their_name(caller, adapter, received):
+    video = await deliver(caller, adapter, received, plain_xml("video", MediaId="V"))
+    assert video.kind == Kind.UNSUPPORTED and video.raw_kind == "video"
     click = await deliver(caller, adapter, received,
                           plain_xml("event", Event="click", EventKey="menu1"))
     assert click.kind == Kind.UNSUPPORTED and click.raw_kind == "event:click"

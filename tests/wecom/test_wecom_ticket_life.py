@@ -46,6 +46,9 @@ class WeComUser:
                         CardType="button_interaction", ResponseCode=self.api.issue_code())
         await self._post(xml)
 
+    async def sends_voice(self, media_id: str, fmt: str = "amr") -> None:
+        await self._post(plain_xml("voice", self.user_id, MediaId=media_id, Format=fmt))
+
     async def _post(self, xml: str) -> None:
         assert await self.caller.post(xml) == 200
         await self.adapter.callback.drain()
@@ -71,7 +74,7 @@ class WeComUser:
                 continue
             if m["msgtype"] == "text":
                 shown.append(m["text"]["content"])
-            elif m["msgtype"] in ("image", "file"):
+            elif m["msgtype"] in ("image", "file", "voice"):
                 shown.append(f"[{m['msgtype']} {m[m['msgtype']]['media_id']}]")
             else:
                 card = m["template_card"]

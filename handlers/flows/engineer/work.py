@@ -12,10 +12,18 @@ from handlers.core.errors import NotAllowed, StaleAction
 from handlers.core.router import Router
 from handlers.core.texts import lazy
 from handlers.flows import escalation, followup, knowledge
+from handlers.flows.alarms import links
 from handlers.flows.engineer.keyboard import Action, next_steps, work_buttons
 from handlers.flows.jobs import clocks
 from handlers.flows.jobs.status import move
-from handlers.flows.jobs.summary import MANAGERS, STAFF, number, summary_fields, tell
+from handlers.flows.jobs.summary import (
+    MANAGERS,
+    STAFF,
+    number,
+    priority_label,
+    summary_fields,
+    tell,
+)
 from handlers.flows.records import fault_report
 from handlers.flows.reporter import fixed_rows
 from handlers.rules.faults import CATEGORIES, FAULT_TYPES
@@ -143,10 +151,10 @@ async def call_expert(ctx: Ctx, ticket: Ticket, arg: str) -> None:
 
 @router.ticket_button(Action.PRIORITY, guards=[may_change])
 async def offer_priorities(ctx: Ctx, ticket: Ticket, arg: str) -> None:
-    rows = [[(f"priority.{p}", tokens.ticket(ticket.id, Action.SET_PRIORITY, p))
+    rows = [[(priority_label(ctx, p), tokens.ticket(ticket.id, Action.SET_PRIORITY, p))
              for p in PRIORITIES]]
     await ctx.reply("engineer.choose_priority", rows, number=number(ticket),
-                    priority=lazy(f"priority.{ticket.priority}"))
+                    priority=priority_label(ctx, ticket.priority))
 
 
 @router.ticket_button(Action.CATEGORY, guards=[may_change])
@@ -176,7 +184,7 @@ async def change_priority(ctx: Ctx, ticket: Ticket, priority: str) -> None:
     me = _me(ctx)
     old = ticket.priority
     if priority == old:
-        await ctx.reply("engineer.priority_same", priority=lazy(f"priority.{old}"))
+        await ctx.reply("engineer.priority_same", priority=priority_label(ctx, old))
         return
     ticket.priority = priority
     await tickets.add_event(ctx.tx, ticket, Event.PRIORITY_CHANGED, ctx.now, me.id,
@@ -185,7 +193,7 @@ async def change_priority(ctx: Ctx, ticket: Ticket, priority: str) -> None:
     if ticket.paused_at is not None:  # still waiting for the reporter: keep the clock stopped
         ticket.paused_at = None
         await clocks.pause(ctx, ticket)
-    fields = {**summary_fields(ctx, ticket), "old": lazy(f"priority.{old}"), "name": me.name}
+    fields = {**summary_fields(ctx, ticket), "old": priority_label(ctx, old), "name": me.name}
     await ctx.reply("engineer.priority_changed", **fields)
     for pid in {ticket.reporter_id, ticket.assignee_id} - {me.id, None}:
         key = "reporter" if pid == ticket.reporter_id else "engineer"
@@ -210,6 +218,10 @@ async def start_resolving(ctx: Ctx, ticket: Ticket, arg: str) -> None:
     rows = [[(f"fault_type.{ft}", tokens.ticket(ticket.id, Action.FAULT_TYPE, i))]
             for i, ft in enumerate(FAULT_TYPES, start=1)]
     ctx.set_state(State.FAULT_TYPE, Resolving(ticket=ticket.id or 0))
+    firing = await links.still_firing(ctx, ticket)
+    if firing is not None:  # a warning, not a refusal: monitoring may lag behind the fix
+        await ctx.reply("alarm.still_firing", number=number(ticket), device=firing.device or "-",
+                        since=firing.last_at)
     await ctx.reply("engineer.ask_fault_type", rows, number=number(ticket))
 
 
@@ -264,11 +276,10 @@ async def resolve(ctx: Ctx, ticket: Ticket, r: Resolving, *, prevention: str) ->
     ctx.set_state(IDLE)
     fields = summary_fields(ctx, ticket)
     await ctx.reply("engineer.resolved", **fields)
-    reporter = await ctx.tx.get(Person, ticket.reporter_id)
-    if reporter:
-        await ctx.notify(reporter, "reporter.resolved", fixed_rows(ticket), name=me.name,
-                         cause=r.cause, fix=r.fix, **fields)
-    await fault_report.send(ctx, ticket)
+    await fault_report.send(ctx, ticket)  # the managers and the archive: the full report
+    # the reporter's summary comes last, so its confirm buttons stay at the bottom of the chat
+    await fault_report.tell_reporter(ctx, ticket, me, fixed_rows(ticket))
+    await links.tell_followers(ctx, ticket, "alarm.follower_fixed", name=me.name)
     await knowledge.offer(ctx, ticket)
 
 

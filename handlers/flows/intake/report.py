@@ -1,16 +1,19 @@
 """The report dialogue: a fault described in chat becomes a ticket.
 
     idle ─text─► [articles shown] ─report it─► impact? ─► summary ─submit─► ticket
-                      └─solved─► idle (counted as self-service)
+      │               └─solved─► idle (counted as self-service)
+      └─system down / safety words─► ticket at once (P1), then the articles to try meanwhile
 
 Text typed during the report is added to the description; photos and a location are kept
 for the ticket. The conversation row holds everything, so any replica can continue it.
-A reporter with open jobs who writes is first asked where the words belong.
+A reporter with open jobs who writes is first asked where the words belong; after "new fault"
+only words describe it (an emoji or punctuation alone is asked for words, not taken for one).
 """
 
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -22,9 +25,9 @@ from handlers.core.inputs import seen
 from handlers.core.router import Router
 from handlers.core.texts import Lazy, lazy
 from handlers.flows import admission, reporter
-from handlers.flows.intake import selfservice
+from handlers.flows.intake import selfservice, urgency
 from handlers.flows.jobs.opening import NewTicket, open_ticket
-from handlers.flows.jobs.summary import promise
+from handlers.flows.jobs.summary import is_voice, priority_label, promise, voices
 from handlers.rules import faults, triage
 from handlers.rules.triage import Impact
 from storage import tickets
@@ -41,6 +44,7 @@ class State(StrEnum):
     IMPACT = "intake_impact"  # asked how much is affected
     CONFIRM = "intake_confirm"  # summary shown: submit or cancel
     CHOICE = "intake_choice"  # reporter with open tickets: add to one, or a new fault?
+    WORDS = "intake_words"  # … chose "new fault": waiting for words that describe it
 
 
 class Action(StrEnum):
@@ -117,16 +121,26 @@ async def _ask_where(ctx: Ctx, text: str, ticket_ids: list[int]) -> None:
     await ctx.reply("reporter.add_or_new", rows)
 
 
+def has_words(text: str) -> bool:
+    """Whether the text holds a letter or a digit (an emoji, a sticker's character or
+    punctuation alone describes no fault)."""
+    return any(unicodedata.category(ch)[0] in "LN" for ch in seen(text))
+
+
 async def start(ctx: Ctx, text: str) -> None:
     description, cut = clip(ctx, text)
-    if len(seen(description)) < MIN_DESCRIPTION_CHARS:  # zero-width characters say nothing
-        await ctx.reply("intake.too_short")
+    if len(seen(description)) < MIN_DESCRIPTION_CHARS or not has_words(description):
+        await ctx.reply("intake.too_short")  # zero-width characters or emoji say nothing
         return
     if cut:
         await ctx.reply("intake.kept_first", limit=ctx.config.max_message_chars)
     kept = ctx.data(Report)  # photos or a location sent before the words
     report = Report(n=secrets.token_hex(3), description=description, photos=kept.photos,
                     location=kept.location)
+    impact = urgency.at_once(description)
+    if impact is not None:
+        await open_at_once(ctx, report, impact)
+        return
     offered = await selfservice.offer(ctx, description, kb_buttons(report.n))
     if offered is not None:
         report.articles, report.attempt = offered.articles, offered.attempt
@@ -134,6 +148,25 @@ async def start(ctx: Ctx, text: str) -> None:
         ctx.set_state(State.KB, report)
         return
     await ask_impact(ctx, report)
+
+
+async def open_at_once(ctx: Ctx, report: Report, impact: Impact) -> None:
+    """System down, or people or equipment at risk: the ticket is opened now, without the
+    articles or the form; the articles follow as something to try meanwhile. A person not yet
+    approved is told so and pages nobody, as with any report."""
+    if ctx.person is None or not await admission.admitted(ctx):
+        return
+    hits = selfservice.matching(ctx, report.description)
+    new = NewTicket(
+        description=report.description, impact=str(impact),
+        priority=triage.priority(impact, report.description),
+        category=hits[0].article.category if hits else faults.guess_category(report.description),
+        kb_shown=[h.article.id for h in hits], photos=list(report.photos),
+        location=report.location,
+    )
+    ctx.set_state(IDLE)
+    await open_ticket(ctx, ctx.person, new)
+    await selfservice.while_you_wait(ctx, hits)
 
 
 async def ask_impact(ctx: Ctx, report: Report) -> None:
@@ -154,6 +187,9 @@ async def add_text(ctx: Ctx, text: str) -> None:
     """More words while a report is open. While the articles are shown they add to the
     description; typed at a form question they are kept apart, as a note the engineer sees
     labelled, so chatter never rewrites the fault."""
+    if ctx.state == State.WORDS:
+        await describe(ctx, text)
+        return
     report = ctx.data(Report)
     field = "text" if ctx.state == State.CHOICE else \
         "notes" if ctx.state in FORM_STATES else "description"
@@ -235,8 +271,10 @@ async def confirm(ctx: Ctx, report: Report) -> None:
     await ctx.reply(
         "intake.confirm", rows, description=report.description,
         site=(ctx.person.site if ctx.person else "") or "-",
-        impact=lazy(f"impact.{report.impact}"), priority=lazy(f"priority.{report.priority}"),
-        promise=promise(window), photos=len(report.photos),
+        impact=lazy(f"impact.{report.impact}"), priority=priority_label(ctx, report.priority),
+        promise=promise(window), photos=sum(not is_voice(p) for p in report.photos),
+        voices=lazy("voice.confirm_line", what=voices(report.photos)) if voices(report.photos)
+        else "",
         notes=lazy("intake.notes_line", notes=report.notes) if report.notes else "",
     )
 
@@ -263,8 +301,18 @@ async def submit(ctx: Ctx, arg: str) -> None:
 async def new_fault(ctx: Ctx, arg: str) -> None:
     """The words are a new fault, not about an open job."""
     report = ctx.data(Report)
-    ctx.set_state(IDLE, Report(photos=report.photos, location=report.location))
-    await start(ctx, report.text)
+    ctx.set_state(State.WORDS, Report(photos=report.photos, location=report.location))
+    await describe(ctx, report.text)
+
+
+async def describe(ctx: Ctx, text: str) -> None:
+    """Words for the new fault the reporter chose: without any letter or digit they are asked
+    for words (never again where the words belong); too few, they are asked for more and stay
+    here; otherwise the report starts."""
+    if not has_words(text):
+        await ctx.reply("intake.words.ask")
+        return
+    await start(ctx, text)
 
 
 @router.dialogue_button(Action.ADD_TO, State.CHOICE, arg=r"\d{1,10}", legacy=r"add_(\d{1,10})")

@@ -1,7 +1,9 @@
 """Self-service: knowledge-base articles offered before a ticket, and what became of them.
 
 Each article is a short card (its first steps) with its own 已解决 and 看全文 buttons, so the
-article that solved the problem is the one credited; one 没解决，报修 serves them all.
+article that solved the problem is the one credited; one 没解决，报修 serves them all. A report
+that cannot wait (P1) gets its ticket first; the articles follow, without buttons, as
+something to try while the engineer is on the way.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.core.context import Ctx, Rows
+from handlers.core.context import Ctx, HitView, Rows
 from handlers.core.texts import Lazy, lazy
 from handlers.flows import knowledge
 from handlers.flows.intake import cards
@@ -46,14 +48,20 @@ def rows(b: Buttons, count: int) -> Rows:
     return [*per_article, [("button.kb_report", b.report)]]
 
 
-async def offer(ctx: Ctx, description: str, b: Buttons) -> Offered | None:
-    """Show the articles that answer this description as cards; None when none is confident."""
+def matching(ctx: Ctx, description: str) -> list[HitView]:
+    """The articles (at most three) that confidently answer this description, for this
+    person: reporters see only the articles written for them."""
     if ctx.kb is None or ctx.person is None:
-        return None
+        return []
     found = ctx.kb.search(description, limit=2 * MAX_ARTICLES, lang=ctx.lang)
     staff = ctx.person.role != Role.REPORTER
-    hits = [h for h in found if staff or knowledge.for_reporters(h.article)][:MAX_ARTICLES]
-    if not hits:
+    return [h for h in found if staff or knowledge.for_reporters(h.article)][:MAX_ARTICLES]
+
+
+async def offer(ctx: Ctx, description: str, b: Buttons) -> Offered | None:
+    """Show the articles that answer this description as cards; None when none is confident."""
+    hits = matching(ctx, description)
+    if not hits or ctx.person is None:
         return None
     ids = [h.article.id for h in hits]
     attempt = SelfServiceAttempt(person_id=ctx.person.id or 0, query=description,
@@ -68,6 +76,19 @@ async def offer(ctx: Ctx, description: str, b: Buttons) -> Offered | None:
     parts.append(ctx.t("selfservice.question"))
     await ctx.reply_text("\n\n".join(parts), rows(b, len(hits)))
     return Offered(ids, attempt.id, hits[0].article.category)
+
+
+async def while_you_wait(ctx: Ctx, hits: list[HitView]) -> None:
+    """After a ticket opened at once (P1), the matching articles as one short message with no
+    buttons: nothing here can be taken for "solved" and cancel the job."""
+    if not hits:
+        return
+    parts = [ctx.t("selfservice.wait.intro")]
+    for i, hit in enumerate(hits):
+        parts.append(ctx.t("selfservice.card", mark=MARKS[i] if len(hits) > 1 else "",
+                           title=hit.article.title, steps=cards.card(hit.article.body)))
+    parts.append(ctx.t("selfservice.wait.outro"))
+    await ctx.reply_text("\n\n".join(parts))
 
 
 async def read(ctx: Ctx, article_id: str, *, solved: str, report: str) -> None:

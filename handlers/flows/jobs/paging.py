@@ -15,6 +15,7 @@ from handlers.core import tokens
 from handlers.core.context import Ctx
 from handlers.core.errors import StaleAction
 from handlers.core.router import Router
+from handlers.flows.alarms import links
 from handlers.flows.engineer.keyboard import work_buttons
 from handlers.flows.jobs import clocks
 from handlers.flows.jobs.status import move
@@ -22,10 +23,12 @@ from handlers.flows.jobs.summary import (
     STAFF,
     attachment_files,
     attachments,
+    listing,
     number,
     summary_fields,
     tell,
     tell_managers,
+    voices,
 )
 from handlers.rules import rota
 from storage import people, tickets, timers
@@ -90,10 +93,13 @@ async def _page(ctx: Ctx, ticket: Ticket, engineer: Person) -> bool:
              ("button.decline", tokens.ticket(tid, Action.DECLINE))]]
     reporter = await ctx.tx.get(Person, ticket.reporter_id)
     timeout = ctx.config.sla.ack_timeout(ticket.priority)
+    fields = {
+        **summary_fields(ctx, ticket), "reporter": reporter.name if reporter else "-",
+        "phone": (reporter.phone if reporter else "") or "-",
+        **await links.page_fields(ctx, ticket, reporter),  # an alarm's device and history
+    }
     sent = await ctx.notify(
-        engineer, "engineer.page", rows, key=key, **summary_fields(ctx, ticket),
-        reporter=reporter.name if reporter else "-",
-        phone=(reporter.phone if reporter else "") or "-",
+        engineer, "engineer.page", rows, key=key, **fields,
         ack_minutes=timeout.total_seconds() / 60, attachments=attachments(ticket),
     )
     page = Page(ticket_id=tid, person_id=engineer.id or 0, message_key=key, at=ctx.now)
@@ -158,8 +164,10 @@ async def hand_over_attachments(ctx: Ctx, ticket: Ticket, engineer: Person) -> N
     """The photos and location sent with the report reach whoever took the job."""
     files = attachment_files(ticket)
     if files:
-        await ctx.notify(engineer, "engineer.attachments", files=files, number=number(ticket),
-                         count=len(files))
+        spoken = voices(ticket.attachments)  # photos alone keep their own words
+        await ctx.notify(engineer, "voice.handed_over" if spoken else "engineer.attachments",
+                         files=files, number=number(ticket), count=len(files),
+                         list=listing(ticket.attachments))
     if ticket.location:
         lat, lon = ticket.location[0], ticket.location[1]
         await ctx.notify(engineer, "engineer.reported_location", number=number(ticket),

@@ -34,6 +34,8 @@ def promise(window: Window) -> Lazy:
 def attachments(ticket: Ticket) -> Lazy:
     """What the reporter sent with the report, in a few words."""
     n = len(ticket.attachments or [])
+    if any(is_voice(a) for a in ticket.attachments or []):
+        return lazy("voice.to_engineer", list=listing(ticket.attachments, ticket.location))
     if n and ticket.location:
         return lazy("attach.photos_location", n=n)
     if n:
@@ -41,17 +43,64 @@ def attachments(ticket: Ticket) -> Lazy:
     return lazy("attach.location") if ticket.location else lazy("attach.none")
 
 
+def is_voice(item: dict[str, Any]) -> bool:
+    return str(item.get("mime", "")).startswith("audio/")
+
+
+def voices(items: list[dict[str, Any]] | None) -> Lazy | None:
+    """"1 段语音（0:42）": how many voice messages and how long altogether; None: none."""
+    kept = [a for a in items or [] if is_voice(a)]
+    if not kept:
+        return None
+    seconds = sum(max(0, int(a.get("seconds", 0) or 0)) for a in kept)
+    if not seconds:  # a platform that does not say how long
+        return lazy("voice.voices_untimed", n=len(kept))
+    return lazy("voice.voices", n=len(kept), duration=f"{seconds // 60}:{seconds % 60:02d}")
+
+
+def listing(items: list[dict[str, Any]] | None, location: object = None) -> Lazy | str:
+    """"2 张照片、1 段语音（0:42）和位置"; "" when nothing was sent."""
+    spoken = voices(items)
+    n = len(items or []) - (sum(1 for a in items or [] if is_voice(a)))
+    photos = lazy("voice.photos", n=n) if n else None
+    what = lazy("voice.photos_voices", photos=photos, voices=spoken) if photos and spoken \
+        else photos or spoken
+    if location:
+        return lazy("voice.with_location", list=what) if what else lazy("voice.location")
+    return what or ""
+
+
+def attached(ticket: Ticket) -> Lazy | str:
+    """A /status line naming what the ticket holds ("" when nothing)."""
+    what = listing(ticket.attachments, ticket.location)
+    return lazy("voice.status_line", list=what) if what else ""
+
+
 def attachment_files(ticket: Ticket) -> tuple[FileRef, ...]:
     return tuple(FileRef(a.get("key", ""), a.get("name", ""),
-                         a.get("mime", "application/octet-stream"), int(a.get("size", 0)))
+                         a.get("mime", "application/octet-stream"), int(a.get("size", 0)),
+                         int(a.get("seconds", 0) or 0))
                  for a in ticket.attachments or [] if a.get("key"))
+
+
+def priority_label(ctx: Ctx, level: str) -> Lazy:
+    """A priority as the active SLA policy names it ("P1 重大"), in each reader's language;
+    the catalog's label ("P1 紧急") where the policy has no name for it in that language."""
+    policy, texts = ctx.config.sla, ctx.texts
+
+    def shown(lang: str) -> str:
+        name = policy.label(level, lang)
+        return texts(lang, "priority_named.label", level=level, name=name) if name \
+            else texts(lang, f"priority.{level}")
+
+    return lazy("priority_named.shown", label=shown)
 
 
 def summary_fields(ctx: Ctx, ticket: Ticket) -> dict[str, Any]:
     window = ctx.config.sla.window(ticket.priority)
     return {
         "number": number(ticket),
-        "priority": lazy(f"priority.{ticket.priority}"),
+        "priority": priority_label(ctx, ticket.priority),
         "promise": promise(window),
         "response_due": ticket.response_due,
         "resolve_due": ticket.resolve_due,
@@ -60,6 +109,7 @@ def summary_fields(ctx: Ctx, ticket: Ticket) -> dict[str, Any]:
         "description": ticket.description,
         "site": ticket.site or "-",
         "category": lazy(f"category.{ticket.category}"),
+        "attached": attached(ticket),
     }
 
 

@@ -18,7 +18,9 @@ Definitions (the same in chat, on the command line and on the dashboard):
 - remote share: (tickets resolved in the period without an on-the-way / on-site step + solved
   self-service attempts) / (all tickets resolved in the period + solved self-service attempts);
 - recurrences, escalations by tier and SLA breaches: events in the period; complaints: those
-  lodged in the period.
+  lodged in the period;
+- monitoring (alerts, incidents, noise, alarm to page / acknowledgement, alarm-born tickets,
+  availability): see handlers/flows/reporting/monitoring.py.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.flows import escalation, followup
-from handlers.flows.reporting import queries
+from handlers.flows.reporting import monitoring, queries
 from handlers.flows.reporting.period import Period, week_starts
 from handlers.flows.reporting.rates import Durations, Rate, Targets
 from storage.models import Ticket, TicketStatus
@@ -74,12 +76,18 @@ class Figures:
     escalations: dict[str, int]
     breaches: dict[str, int]
     weeks: list[Week] = field(default_factory=list)
+    monitoring: monitoring.Monitoring = field(default_factory=monitoring.Monitoring)
 
 
 async def compute(
     tx: Tx, period: Period, now: datetime, targets: Targets | None = None
 ) -> Figures:
-    return of(await queries.load(tx, period), period, now, targets or Targets())
+    targets = targets or Targets()
+    history = await queries.load(tx, period)
+    fig = of(history, period, now, targets)
+    fig.monitoring = await monitoring.compute(tx, period, now, history.tickets,
+                                              targets.availability)
+    return fig
 
 
 def of(h: queries.History, period: Period, now: datetime, targets: Targets) -> Figures:

@@ -53,7 +53,15 @@ def days(first: date, last: date, zone: str, label: str = "") -> Period:
 
 def parse(text: str, zone: str) -> Period:
     """2026-Q3, 2026-11, 2026-W47 (ISO week), or a single day 2026-11-23."""
-    s = text.strip()
+    try:
+        return _parse(text.strip(), zone)
+    except PeriodError:
+        raise
+    except (ValueError, OverflowError):  # year 0 or 9999-12: past what dates can hold
+        raise PeriodError(f"not a period we can count: {text.strip()!r}") from None
+
+
+def _parse(s: str, zone: str) -> Period:
     if m := _QUARTER.match(s):
         year, q = int(m[1]), int(m[2])
         first = date(year, 3 * q - 2, 1)
@@ -109,6 +117,34 @@ def month_to_date(now: datetime, zone: str) -> Period:
     by default): only what has happened by now is counted, so it reads "so far" without a
     second definition of the month (a response due tomorrow but given today counts in both)."""
     return parse(f"{local_day(now, zone):%Y-%m}", zone)
+
+
+def previous_month(now: datetime, zone: str) -> Period:
+    """The whole calendar month before this one."""
+    last = local_day(now, zone).replace(day=1) - timedelta(days=1)
+    return parse(f"{last:%Y-%m}", zone)
+
+
+def last_days(now: datetime, zone: str, count: int) -> Period:
+    """The `count` days that end with today (today included, so far)."""
+    today = local_day(now, zone)
+    return days(today - timedelta(days=count - 1), today, zone)
+
+
+# What the dashboard's period selector offers besides any text `parse` reads (`?period=`).
+PRESETS = ("month", "last-month", "7d", "30d")
+
+
+def chosen(choice: str, now: datetime, zone: str) -> Period:
+    """A preset name or anything `parse` reads; empty means this month so far."""
+    key = choice.strip().lower()
+    if key in ("", "month"):
+        return month_to_date(now, zone)
+    if key == "last-month":
+        return previous_month(now, zone)
+    if key in ("7d", "30d"):
+        return last_days(now, zone, int(key[:-1]))
+    return parse(choice, zone)
 
 
 def previous_quarter(now: datetime, zone: str) -> Period:

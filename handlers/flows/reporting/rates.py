@@ -24,6 +24,7 @@ class Targets:
     resolution: float = _plan("resolution")
     satisfaction: float = _plan("satisfaction")
     remote: float = _plan("remote")
+    availability: float = _plan("availability")
 
     @classmethod
     def of(cls, config: object) -> Targets:

@@ -59,7 +59,8 @@ def duration(lb: Labels, d: Durations) -> str:
 
 def is_empty(fig: Figures) -> bool:
     return not (fig.tickets or fig.self_service.met or fig.complaints
-                or fig.response.total or fig.resolution.total or fig.survey_response.total)
+                or fig.response.total or fig.resolution.total or fig.survey_response.total
+                or fig.monitoring.alerts)
 
 
 def headline(fig: Figures, lb: Labels) -> list[tuple[str, str]]:
@@ -96,7 +97,27 @@ def rows(fig: Figures, lb: Labels) -> list[tuple[str, str]]:
         out.append((lb(key), ", ".join(named) or "-"))
     listed = list(fig.articles.items())[:MAX_ARTICLES]
     out.append((lb("by_article"), ", ".join(f"{a} {s}/{ok}" for a, (s, ok) in listed) or "-"))
-    return out
+    return out + monitoring_rows(fig, lb)
+
+
+def monitoring_rows(fig: Figures, lb: Labels) -> list[tuple[str, str]]:
+    """Alarms and availability; nothing when monitoring sent nothing in the period."""
+    m = fig.monitoring
+    if not (m.alerts or m.incidents or m.availability):
+        return []
+    up = [lb("availability_line", system=lb.name("category", system), up=a.up_percent,
+             target=a.target_percent, minutes=a.down_minutes,
+             mark=lb("mark_ok" if a.on_target else "mark_miss"))
+          for system, a in m.availability.items()]
+    return [
+        (lb("alerts"), lb("alerts_value", alerts=m.alerts, incidents=m.incidents,
+                          noise="-" if m.noise is None else m.noise)),
+        (lb("alarm_to_page"), duration(lb, m.to_page)),
+        (lb("alarm_to_ack"), duration(lb, m.to_ack)),
+        (lb("alarm_tickets"), lb("alarm_tickets_value", alarm=m.alarm_tickets,
+                                 human=m.human_tickets)),
+        (lb("availability"), "; ".join(up) or lb("availability_all_up")),
+    ]
 
 
 def _breakdowns(fig: Figures) -> list[tuple[str, str, dict[str, int]]]:

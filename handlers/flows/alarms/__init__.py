@@ -1,0 +1,1 @@
+"""Monitoring alarms: incidents, their tickets, and where staff reports meet them."""
