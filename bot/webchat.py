@@ -39,6 +39,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol, TypedDict
+from urllib.parse import quote
 
 from aiohttp import BodyPartReader, WSMsgType, web
 from PIL import Image, UnidentifiedImageError
@@ -55,6 +56,9 @@ COOKIE = "frontline_web"
 MAX_FRAME = 64 * 1024
 HEARTBEAT = 25.0
 SEND_TIMEOUT = 5.0  # seconds one tab may take to accept a frame
+# files the page may show in the browser; anything else (HTML, SVG …) only downloads
+INLINE_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png", "image/webp",
+                          "image/gif", "audio/ogg", "audio/mpeg", "audio/mp4"})
 REMEMBERED = 2000  # message keys a tab remembers for de-duplication (history shows ≤ 200)
 
 
@@ -143,9 +147,15 @@ def frame(out: Outgoing) -> dict[str, Any]:
         "key": out.key,
         "text": out.text,
         "buttons": buttons,
-        "files": [{"name": f.name, "mime": f.mime} for f in out.files],
+        "files": [{"name": f.name, "mime": f.mime, "url": file_url(out.key, i)}
+                  for i, f in enumerate(out.files)],
         "group": button_group(out.key, buttons),
     }
+
+
+def file_url(key: str, index: int) -> str:
+    """Where the page opens a file the bot sent: only the chat it was sent to may."""
+    return f"/webchat/file/{quote(key, safe='')}/{index}"
 
 
 def edit_frame(target: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -252,6 +262,8 @@ class Transcript(Protocol):
 
     async def said(self, chat_id: str, key: str, text: str, pressed: str) -> None: ...
 
+    async def file(self, chat_id: str, key: str, index: int) -> FileRef | None: ...
+
 
 class PhotoStore(Protocol):
     """bot/files.py FileStore: the same store and size limit Telegram photos get."""
@@ -259,6 +271,8 @@ class PhotoStore(Protocol):
     max_bytes: int
 
     async def save(self, data: bytes, name: str, mime: str) -> FileRef: ...
+
+    async def read(self, key: str) -> bytes: ...
 
 
 class DemoTime(Protocol):
@@ -329,6 +343,7 @@ class WebChat:
         app.router.add_get("/webchat/people", self._people)
         app.router.add_get("/webchat/texts", self._texts)
         app.router.add_post("/webchat/photo", self._photo)
+        app.router.add_get(r"/webchat/file/{key}/{index:\d{1,3}}", self._file)
         app.router.add_get("/webchat/demo/time", self._demo_time)
         app.router.add_post("/webchat/demo/skip", self._demo_skip)
         app.router.add_static("/static/", STATIC, append_version=True)
@@ -534,6 +549,33 @@ class WebChat:
             log.exception("web chat photo %s of %s failed", inc.update_id, user_id)
             return web.json_response({"error": texts.get("error", "")}, status=500)
         return web.json_response({"ok": True, "key": f"me:{inc.update_id}", "text": line})
+
+    async def _file(self, request: web.Request) -> web.Response:
+        """A file the bot sent (a fault report PDF, a photo): to the chat it was sent to only.
+        Types a browser could run as a page are sent as a download, never shown inline."""
+        user_id = await self._identify(request)
+        if user_id is None:
+            raise web.HTTPForbidden()
+        transcript, store = self.transcript, self.photos
+        ref = await transcript.file(user_id, request.match_info["key"],
+                                    int(request.match_info["index"])) \
+            if transcript is not None and store is not None else None
+        if ref is None or store is None or not ref.key:
+            raise web.HTTPNotFound(text=self.texts(request.query.get("lang", ""))
+                                   .get("page.file_gone", "file not found"))
+        try:
+            data = await store.read(ref.key)
+        except (OSError, ValueError):
+            raise web.HTTPNotFound(text=self.texts(request.query.get("lang", ""))
+                                   .get("page.file_gone", "file not found")) from None
+        shown = ref.mime in INLINE_TYPES
+        disposition = "inline" if shown else "attachment"
+        name = quote(ref.name or "file", safe="")
+        return web.Response(body=data,
+                            content_type=ref.mime if shown else "application/octet-stream",
+                            headers={"Content-Disposition": f"{disposition}; "
+                                                            f"filename*=UTF-8''{name}",
+                                     "Cache-Control": "private, no-store"})
 
     def _limit_mb(self) -> str:
         size = self.photos.max_bytes if self.photos is not None else 0

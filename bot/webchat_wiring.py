@@ -42,6 +42,15 @@ class DbTranscript:
             else:  # a line already pruned stays pruned: the edit still reaches open tabs
                 await webchat_history.replace(tx, out.chat_id, target, out.text, buttons)
 
+    async def file(self, chat_id: str, key: str, index: int) -> FileRef | None:
+        """A file the bot sent to this chat (message `key`, its `index`th file); None for a
+        file of another chat, or one no longer kept."""
+        async with self.db.transaction() as tx:
+            row = await webchat_history.line(tx, chat_id, key)
+        if row is None or row.mine or not 0 <= index < len(row.files or []):
+            return None
+        return FileRef(*row.files[index])
+
     async def said(self, chat_id: str, key: str, text: str, pressed: str) -> None:
         """The person's line; `pressed`: the token of the button they pressed, if any."""
         async with self.db.transaction() as tx:

@@ -41,6 +41,13 @@ async def lines(tx: Tx, chat_id: str, limit: int = KEEP) -> list[WebChatLine]:
     return list(reversed(await tx.scalars(stmt)))
 
 
+async def line(tx: Tx, chat_id: str, key: str) -> WebChatLine | None:
+    """This chat's line under `key` (a line of another chat is never found)."""
+    rows = await tx.scalars(select(WebChatLine).where(col(WebChatLine.chat_id) == chat_id,
+                                                      col(WebChatLine.key) == key))
+    return rows[0] if rows else None
+
+
 async def _trim(tx: Tx, chat_id: str) -> None:
     oldest_kept = (select(col(WebChatLine.id)).where(col(WebChatLine.chat_id) == chat_id)
                    .order_by(col(WebChatLine.id).desc()).limit(1).offset(KEEP - 1)

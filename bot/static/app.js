@@ -264,7 +264,18 @@ class Pane {
     if (m.files && m.files.length) {
       const files = document.createElement("div");
       files.className = "files";
-      files.textContent = "📎 " + m.files.map((f) => f.name).join(", ");
+      files.append("📎 ");
+      m.files.forEach((f, i) => {
+        if (i) files.append(", ");
+        if (!f.url) { files.append(f.name); return; }
+        const a = document.createElement("a");  // only the chat it was sent to may open it
+        const who = this.who();
+        a.href = f.url + (who ? "?" + who : "");
+        a.target = "_blank";
+        a.rel = "noopener";
+        a.textContent = f.name;
+        files.appendChild(a);
+      });
       li.appendChild(files);
     }
     if (!m.buttons || !m.buttons.length) { delete li.dataset.group; return; }

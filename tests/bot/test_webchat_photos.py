@@ -16,6 +16,7 @@ from sqlalchemy import select
 from bot.bootstrap import Frontline
 from bot.settings import Settings
 from bot.webchat import COOKIE
+from handlers.core.messages import Outgoing
 from storage.models import SeenUpdate
 from tests.bot.test_webchat_history import frames_until, web_app
 
@@ -111,3 +112,34 @@ async def test_only_our_own_pages_and_known_people_may_upload(web, settings, clo
             assert ok.status == 200
     finally:
         await fl.stop()
+
+
+async def test_a_file_the_bot_sent_opens_for_its_chat_only(web):
+    """A manager's fault report PDF is a link on the page; nobody else can open it."""
+    fl, client = web
+    pdf = await fl.files.save(b"%PDF-1.7 the report", "FL-000001 故障处理报告.pdf",
+                              "application/pdf")
+    page = await fl.files.save(b"<script>alert(1)</script>", "x.html", "text/html")
+    await fl.adapters["web"].send(Outgoing(
+        channel="web", chat_id="demo-manager", text="【故障处理报告】FL-000001", key="t:rep:1",
+        files=(pdf, page)))
+    async with client.ws_connect("/ws?user=demo-manager") as ws:
+        history = (await frames_until(ws, "history"))[-1]
+    (report,) = [m for m in history["messages"] if m["key"] == "t:rep:1"]
+    url = report["files"][0]["url"]
+    assert url == "/webchat/file/t%3Arep%3A1/0"
+
+    got = await client.get(url + "?user=demo-manager")
+    assert got.status == 200 and await got.read() == b"%PDF-1.7 the report"
+    assert got.content_type == "application/pdf"
+    assert got.headers["Content-Disposition"].startswith("inline; filename*=UTF-8''FL-000001")
+    html = await client.get(report["files"][1]["url"] + "?user=demo-manager")
+    assert html.content_type == "application/octet-stream"
+    assert html.headers["Content-Disposition"].startswith("attachment")
+
+    for other in ("/webchat/file/t%3Arep%3A1/0?user=demo-reporter",  # not their chat
+                  "/webchat/file/t%3Arep%3A1/7?user=demo-manager",  # no such file
+                  "/webchat/file/nope/0?user=demo-manager"):
+        refused = await client.get(other)
+        assert refused.status == 404 and "不在了" in await refused.text()
+    assert (await client.get(url)).status == 403  # nobody named
