@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from itertools import pairwise
+from typing import Literal
 
 from sqlalchemy import func, select
 from sqlmodel import col
@@ -73,7 +74,7 @@ async def get(tx: Tx, incident_id: int, *, lock: bool = False) -> Incident | Non
     return rows[0] if rows else None
 
 
-async def get_unless_busy(tx: Tx, incident_id: int) -> Incident | bool | None:
+async def get_unless_busy(tx: Tx, incident_id: int) -> Incident | Literal[False] | None:
     """The incident locked, None if there is none, False if another step holds it now.
 
     A timer batch holds its timer rows while it runs; an alarm step holds the incident and

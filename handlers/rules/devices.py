@@ -15,11 +15,14 @@ import csv
 import io
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 COLUMNS = ("id", "name", "type", "site", "plot", "parent", "category", "heartbeat_minutes")
 MAX_HEARTBEAT = 7 * 24 * 60  # a week
+# the Device table's column widths: longer values are cut, never refused by the database
+TEXT_MAX = {"name": 200, "type": 60, "site": 100, "plot": 100, "parent": 120,
+            "category": 40}
 
 
 @dataclass(frozen=True)
@@ -125,8 +128,7 @@ def _checked(raw: Iterable[tuple[int, dict[str, str]]], name: str) -> list[Devic
                                         f"of minutes from 1 to {MAX_HEARTBEAT}"))
                 continue
             minutes = int(beat)
-        limits = {f.name: 200 for f in fields(DeviceRow)}
-        text = {k: rec.get(k, "").strip()[:limits[k]] for k in COLUMNS[1:7]}
+        text = {k: rec.get(k, "").strip()[:TEXT_MAX[k]] for k in COLUMNS[1:7]}
         rows.append(DeviceRow(id=ident, heartbeat_minutes=minutes, **text))
     problems += _parent_problems(rows, seen, name)
     if problems:

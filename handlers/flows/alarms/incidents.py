@@ -29,8 +29,18 @@ from handlers.flows.alarms import links
 from handlers.flows.engineer.keyboard import Action as Work
 from handlers.flows.jobs.opening import NewTicket, start_ticket
 from handlers.flows.jobs.summary import number, tell_managers
+from handlers.rules.lifecycle import OPEN
 from storage import alarms, tickets, timers
-from storage.models import AlarmRecord, Device, Incident, IncidentState, Person, Ticket, Timer
+from storage.models import (
+    AlarmRecord,
+    Device,
+    Incident,
+    IncidentState,
+    Person,
+    Ticket,
+    TicketStatus,
+    Timer,
+)
 
 log = logging.getLogger(__name__)
 router = Router("alarms")
@@ -42,10 +52,6 @@ BUSY_RETRY = timedelta(seconds=5)
 class Due(StrEnum):
     GRACE = "alarm_grace"
     SILENCE = "device_silence"
-
-
-class Event(StrEnum):
-    CREATED = "created"
 
 
 @router.entry("alarm")
@@ -167,7 +173,7 @@ async def grace_over(ctx: Ctx, timer: Timer) -> None:
         await timers.schedule(ctx.tx, timer.key, Due.GRACE, ctx.now + BUSY_RETRY,
                               payload=timer.payload)
         return
-    if incident is None or incident is True or incident.state != IncidentState.OPEN \
+    if not isinstance(incident, Incident) or incident.state != IncidentState.OPEN \
             or not incident.firing \
             or incident.ticket_id is not None or incident.parent_id is not None:
         return
@@ -190,16 +196,10 @@ async def open_for(ctx: Ctx, incident: Incident) -> Ticket:
     new = NewTicket(
         description=f"{name}: {what}"[:2000], impact="", priority=rules.priority(incident.severity)
         or "P4", category=incident.category, device=incident.device, channel=links.CHANNEL,
+        site=incident.site,
     )
-    ticket, _ = await start_ticket(ctx, _at_site(monitor, incident.site), new,
-                                   incident=incident)
+    ticket, _ = await start_ticket(ctx, monitor, new, incident=incident)
     return ticket
-
-
-def _at_site(person: Person, site: str) -> Person:
-    """The monitoring person as the reporter at this incident's site (never written back)."""
-    return Person(id=person.id, name=person.name, role=person.role, site=site,
-                  created_at=person.created_at)
 
 
 async def _fired_again(ctx: Ctx, incident: Incident) -> None:
@@ -214,7 +214,7 @@ async def _fired_again(ctx: Ctx, incident: Incident) -> None:
     if ticket is None:
         return
     await tickets.add_event(ctx.tx, ticket, links.Event.REFIRED, ctx.now, None)
-    if ticket.status == "resolved":  # after the fix: the follow-up reopens it as a recurrence
+    if ticket.status == TicketStatus.RESOLVED:  # the follow-up reopens it as a recurrence
         await tell_managers(ctx, "alarm.refired_after_fix", ticket, device=incident.device or "-")
     holder = await ctx.tx.get(Person, ticket.assignee_id) if ticket.assignee_id else None
     if holder is not None:
@@ -236,7 +236,7 @@ async def _cleared(ctx: Ctx, incident: Incident) -> None:
     await tickets.add_event(ctx.tx, ticket, links.Event.CLEARED, ctx.now, None,
                             device=incident.device)
     holder = await ctx.tx.get(Person, ticket.assignee_id) if ticket.assignee_id else None
-    if holder is not None and ticket.status not in ("resolved", "closed", "cancelled"):
+    if holder is not None and ticket.status in OPEN:
         rows = [[("button.resolved", tokens.ticket(ticket.id, Work.RESOLVED))]]
         await ctx.notify(holder, "alarm.cleared_confirm", rows, number=number(ticket),
                          device=incident.device or "-")

@@ -16,10 +16,12 @@ from typing import Any
 
 from handlers.core.context import Ctx
 from handlers.core.texts import lazy
+from handlers.rules.lifecycle import OPEN
 from storage import alarms, tickets
-from storage.models import Incident, IncidentState, Person, Role, Ticket
+from storage.models import Incident, IncidentState, Person, Role, Ticket, TicketStatus
 
 CHANNEL = "monitoring"  # Ticket.channel of a ticket monitoring opened
+DONE = (TicketStatus.CLOSED, TicketStatus.CANCELLED)
 
 
 class Event(StrEnum):
@@ -81,7 +83,7 @@ async def matching_incident(ctx: Ctx, site: str, category: str, text: str) -> In
     for incident in await alarms.open_at_site(ctx.tx, site):
         if incident.ticket_id is not None:
             ticket = await tickets.get(ctx.tx, incident.ticket_id)
-            if ticket is None or ticket.status in ("resolved", "closed", "cancelled"):
+            if ticket is None or ticket.status not in OPEN:
                 continue
         if not incident.firing and incident.ticket_id is None:
             continue
@@ -158,7 +160,7 @@ async def followup_verdict(ctx: Ctx, ticket: Ticket) -> bool | None:
 def closed_by_ticket(incident: Incident, ticket: Ticket, now: datetime) -> bool:
     """The ticket behind an incident has closed: the incident closes with it (a new alarm of
     the same device and type then makes a new incident)."""
-    if ticket.status not in ("closed", "cancelled") or incident.state != IncidentState.OPEN:
+    if ticket.status not in DONE or incident.state != IncidentState.OPEN:
         return False
     incident.state, incident.open_key = str(IncidentState.CLOSED), None
     incident.cleared_at = incident.cleared_at or now

@@ -41,6 +41,7 @@ class NewTicket:
     location: list[float] | None = None
     device: str = ""
     channel: str = ""  # where it came from; the update's channel when empty
+    site: str = ""  # where the fault is; the reporter's site when empty
 
 
 async def open_ticket(ctx: Ctx, reporter: Person, new: NewTicket) -> Ticket:
@@ -73,7 +74,7 @@ async def start_ticket(
     now = ctx.now
     channel = new.channel or (ctx.incoming.channel if ctx.incoming else "")
     ticket = Ticket(
-        reporter_id=reporter.id or 0, site=reporter.site, category=new.category,
+        reporter_id=reporter.id or 0, site=new.site or reporter.site, category=new.category,
         priority=new.priority, impact=new.impact, description=new.description,
         attachments=new.photos, location=new.location, kb_shown=new.kb_shown,
         device=new.device, channel=channel, created_at=now, updated_at=now,
