@@ -38,6 +38,7 @@ from handlers.core.messages import Incoming
 from handlers.core.texts import Texts
 from handlers.flows import knowledge
 from handlers.flows.alarms import registry
+from handlers.flows.inspections import runs as inspection_runs
 from handlers.rules import devices
 from scheduler.jobs import Jobs, Retention, table
 from scheduler.sweep import Scheduler, Sweeper
@@ -96,6 +97,7 @@ class Frontline:
             async with self.db.transaction() as tx:
                 await knowledge.load_approved(tx, self.kb)
         await self.load_devices()
+        await self.schedule_inspections()
         for adapter in self.adapters.values():
             await adapter.start()
         if self.alarms is not None:
@@ -103,6 +105,24 @@ class Frontline:
         if schedule:
             self.scheduler.start()
             await self.sweeper.run_once()  # timers missed while down fire now, once
+
+    async def schedule_inspections(self) -> int:
+        """Every inspection plan of `inspections_file` gets its next occurrence's timer
+        (replicas starting together race on the timer's key: the loser's step runs again and
+        finds it)."""
+        if self.settings.inspections_file is None:
+            return 0
+        count: list[int] = []
+
+        async def ensure(ctx: Ctx) -> None:
+            count.append(await inspection_runs.ensure_timers(ctx))
+
+        try:
+            await self.desk.run_job(f"inspections:{self.clock.now():%Y%m%d%H%M%S}", ensure)
+        except IntegrityError:
+            await self.desk.run_job(f"inspections:{self.clock.now():%Y%m%d%H%M%S}:2", ensure)
+        log.info("inspections: %s plans scheduled", count[-1])
+        return count[-1]
 
     async def load_devices(self) -> int:
         """The device registry of `devices_file` (if set) into the database; a bad file stops
@@ -157,7 +177,8 @@ def make_desk(settings: Settings, db: Database, clock: Clock, *, kb: Any = None,
     """The desk over `db`; the settings are its configuration (`ctx.config`) as they are."""
     texts = texts if texts is not None else make_texts(settings)
     flood = FloodGuard(settings.flood_rate_per_second, settings.flood_burst)
-    return Desk(db, clock, settings, texts, flows.routes(), kb, files, flood)
+    return Desk(db, clock, settings, texts, flows.routes(), kb, files, flood,
+                alarm_lanes=settings.alarm_lanes)
 
 
 def load_kb(settings: Settings) -> Any:

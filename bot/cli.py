@@ -16,13 +16,13 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.exc import DBAPIError
 
-from bot import cli_database, logs, ticket_text
+from bot import cli_database, logs, people_scope, people_sites, ticket_text
 from bot.bootstrap import Frontline, build, load_kb, make_database, make_desk
 from bot.settings import Settings, SettingsError, from_args, load
 from handlers.core.escape import visible
 from handlers.flows import admission
-from storage import migrate, people, tickets
-from storage.models import Role
+from storage import migrate, parts, people, tickets
+from storage.sites import ScopeError
 from storage.uow import Database
 
 log = logging.getLogger("frontline")
@@ -138,15 +138,25 @@ async def cmd_people_add(args: argparse.Namespace) -> int:
 
     ids = {ch: v for ch, v in (("telegram", args.telegram), ("wecom", args.wecom),
                                ("web", args.web)) if v}
+    try:
+        at = people_sites.placement(args.role, args.site or [])
+    except ScopeError as exc:
+        print(visible(f"frontline people add: --site: {exc}"), file=sys.stderr)
+        return 2
     db = _db(args)
     await migrate.upgrade(db.engine)
     async with db.transaction() as tx:
+        new = await people_sites.unheard_of(tx, at.scope or ([at.site] if at.site else []))
         person = await people.add_person(
-            tx, name=args.name, role=Role(args.role), site=args.site or "",
+            tx, name=args.name, role=at.role, site=at.site, scope=at.scope, title=at.title,
             skills=[s.strip() for s in (args.skills or "").split(",") if s.strip()],
             phone=args.phone or "", language=args.lang, now=SystemClock().now(), identities=ids,
         )
-    print(f"added person {person.id}: {person.name} ({person.role})")
+    print(visible(f"added person {person.id}: {person.name} ({people_sites.shown_role(person)}"
+                  f"; {people_sites.shown_sites(person)})"))
+    for site in new:  # allowed (a site may start with its manager), but often a typo
+        print(visible(f"note: no one and nothing is at site {site!r} yet; check the spelling"),
+              file=sys.stderr)
     await db.dispose()
     return 0
 
@@ -190,8 +200,8 @@ async def cmd_people_list(args: argparse.Namespace) -> int:
     for p, idents in rows:  # names, sites and ids are people's text: no terminal escapes
         where = ", ".join(f"{i.channel}:{i.external_user_id}" for i in idents) or "-"
         skills = ",".join(p.skills) or "-"
-        print(visible(f"{p.id:>4}  {p.name:<10} {p.role:<9} {p.site or '-':<10} {skills:<30} "
-                      f"{where}"))
+        print(visible(f"{p.id:>4}  {p.name:<10} {people_sites.shown_role(p):<11} "
+                      f"{people_sites.shown_sites(p):<10} {skills:<30} {where}"))
     await db.dispose()
     return 0
 
@@ -220,11 +230,12 @@ async def cmd_tickets_show(args: argparse.Namespace) -> int:
         t = await tickets.get(tx, ticket_id) if ticket_id else None
         events = await tickets.events(tx, ticket_id) if t and ticket_id else []
         names = {p.id: p.name for p in await people.people(tx)}
+        used = parts.totals(await parts.of_ticket(tx, ticket_id)) if t and ticket_id else []
     await db.dispose()
     if t is None:
         print(f"no ticket {visible(args.number)}", file=sys.stderr)
         return 1
-    print(ticket_text.show(t, events, names, args.settings.zone))
+    print(ticket_text.show(t, events, names, args.settings.zone, used))
     return 0
 
 
@@ -356,10 +367,11 @@ def parser() -> argparse.ArgumentParser:
     restore.add_argument("src")
     restore.set_defaults(func=cmd_db_restore, db="own")
 
-    from bot import devices_cli, report_cli
+    from bot import devices_cli, inspections_cli, report_cli
 
     report_cli.add_commands(sub)
     devices_cli.add_commands(sub)
+    inspections_cli.add_commands(sub)
     _people_commands(sub)
     _ticket_commands(sub)
     _kb_commands(sub)
@@ -370,8 +382,9 @@ def _people_commands(sub: Any) -> None:
     ps = sub.add_parser("people", help="people").add_subparsers(dest="people_cmd", required=True)
     add = ps.add_parser("add", help="add a person")
     add.add_argument("--name", required=True)
-    add.add_argument("--role", required=True, choices=[r.value for r in Role])
-    add.add_argument("--site")
+    add.add_argument("--role", required=True, choices=people_sites.ROLES)
+    add.add_argument("--site", action="append", help="where they work; a manager's or "
+                     "coordinator's sites: repeat it, or A,B; `all` = every site (default)")
     add.add_argument("--skills", help="comma-separated categories, e.g. valve,pump")
     add.add_argument("--phone")
     add.add_argument("--lang", default="zh", choices=["zh", "en"])
@@ -387,6 +400,7 @@ def _people_commands(sub: Any) -> None:
     invite.add_argument("--days", type=int, default=admission.DEFAULT_DAYS,
                         help=f"valid for (default {admission.DEFAULT_DAYS} days)")
     invite.set_defaults(func=cmd_people_invite, db="write")
+    people_scope.add_command(ps)
 
 
 def _ticket_commands(sub: Any) -> None:

@@ -10,7 +10,9 @@ dashboard request checks the session again (none → 401, a wrong, expired or re
 
 Period: `?period=` takes a preset (month, last-month, 7d, 30d) or anything `/report` reads
 (2026-11, 2026-Q3, 2026-W47, a day), defined once in handlers/flows/reporting/period.py;
-anything else is a 400 that says which forms work. Live: the page's script asks
+anything else is a 400 that says which forms work. Site: `?site=` one site (of the sign-in's,
+when `frontline dashboard token --site` limited it; those are the default) or `all`; a site
+the sign-in may not see is a 403, one nobody knows a 400. Live: the page's script asks
 `/dashboard/data.json` (same session check, same period) every REFRESH_SECONDS and swaps in
 the fragments it sends; a 401/403 there stops the refresh and the page says so.
 """
@@ -25,14 +27,16 @@ from string import Template
 
 from aiohttp import web
 
-from bot.dashboard_tokens import SESSION, check_token, exchange, issue_token
+from bot.dashboard_tokens import SESSION, Grant, check_token, exchange, issue_token, sign_in
 from bot.dashboard_view import Snapshot, View, query
 from handlers.core.clock import Clock
 from handlers.core.config import DeskConfig
+from handlers.core.errors import DeskError, NotAllowed
 from handlers.core.texts import Texts
+from handlers.flows.jobs import sites as scopes
 from handlers.flows.reporting import charts, figures, period, queries, render
 from handlers.flows.reporting.rates import Targets
-from storage import tickets
+from storage import sites, tickets
 from storage.uow import Database
 
 COOKIE = "fl_dashboard"
@@ -40,6 +44,8 @@ STATIC = Path(__file__).parent / "static"
 STATIC_FILES = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
 REFRESH_SECONDS = 30
 MAX_PERIOD_CHARS = 40  # longer is no period; the refusal quotes it, so it stays short
+MAX_SITE_CHARS = 100  # Person.site's width: longer names no site
+SITES = web.RequestKey("sites", tuple)  # the signed-in session's sites; () = every site
 __all__ = ["COOKIE", "Dashboard", "attach_dashboard", "check_token", "issue_token"]
 
 
@@ -57,6 +63,14 @@ class BadPeriod(Exception):
     """`?period=` named no period; the message says so in the page's language."""
 
 
+class BadSite(Exception):
+    """`?site=` named no site this sign-in may see (400), or one of another manager (403)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class Dashboard:
     """The pages; `config` gives the company name, the site's zone and the targets."""
 
@@ -67,16 +81,19 @@ class Dashboard:
         self.lb = render.Labels(texts, texts.default, config.company_name)
         self.view = View(texts, self.lb, config.timezone)
 
-    async def _valid(self, token: str) -> bool:
-        return await asyncio.to_thread(check_token, self.files_dir, token, self.clock.now(),
+    async def _valid(self, token: str) -> Grant | None:
+        return await asyncio.to_thread(sign_in, self.files_dir, token, self.clock.now(),
                                        SESSION)
 
     async def _refusal(self, request: web.Request, as_json: bool = False) -> web.Response | None:
+        """None when the session is live (its sites are then `request[SITES]`)."""
         token = request.cookies.get(COOKIE, "")
         if not token:
             return self._error(401, self.lb("dash_unauthorized"), as_json)
-        if not await self._valid(token):
+        grant = await self._valid(token)
+        if grant is None:
             return self._error(403, self.lb("dash_forbidden"), as_json)
+        request[SITES] = grant.sites
         return None
 
     def _error(self, status: int, message: str, as_json: bool = False,
@@ -123,14 +140,31 @@ class Dashboard:
                             max_age=int(self.session_hours * 3600))
         raise redirect
 
+    def _site(self, request: web.Request, known: list[str]) -> tuple[str, tuple[str, ...]]:
+        """The sites `?site=` names within this sign-in's (default: all of them), and how
+        links should name the choice again ("" = the default)."""
+        mine: tuple[str, ...] = request.get(SITES, ())
+        raw = request.query.get("site", "")
+        try:
+            chosen = scopes.pick(mine, known, raw[:MAX_SITE_CHARS + 1])
+        except DeskError as refused:
+            raise BadSite(self.texts(self.lb.lang, refused.text_key, **refused.fields),
+                          403 if isinstance(refused, NotAllowed) else 400) from None
+        return (" ".join(raw.split()) if raw.strip() else ""), chosen
+
     async def _snapshot(self, request: web.Request) -> Snapshot:
         choice, span = self._period(request)
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            fig = await figures.compute(tx, span, now, Targets.of(self.config))
-            open_rows = await tickets.open_tickets(tx)
+            known = await sites.known(tx)
+            site, chosen = self._site(request, known)
+            fig = await figures.compute(tx, span, now, Targets.of(self.config), chosen)
+            open_rows = [t for t in await tickets.open_tickets(tx)
+                         if sites.covers(chosen, t.site)]
             names = await queries.names(tx)
-        return Snapshot(fig, open_rows, names, now, choice)
+        mine: tuple[str, ...] = request.get(SITES, ())
+        return Snapshot(fig, open_rows, names, now, choice, site, mine or tuple(known),
+                        bool(mine))
 
     async def page(self, request: web.Request) -> web.Response:
         if (refused := await self._refusal(request)) is not None:
@@ -139,6 +173,8 @@ class Dashboard:
             snap = await self._snapshot(request)
         except BadPeriod as exc:
             return self._error(400, str(exc), back=True)
+        except BadSite as exc:
+            return self._error(exc.status, str(exc), back=True)
         text = await asyncio.to_thread((STATIC / "dashboard.html").read_text, "utf-8")
         body = Template(text).substitute(self._fields(snap))
         return web.Response(text=body, content_type="text/html",
@@ -151,10 +187,12 @@ class Dashboard:
             "lang": e(lb.lang), "title": e(lb("dash_title")), "now": snap.now.isoformat(),
             "company": e(self.config.company_name), "overdue": e(lb("dash_overdue")),
             "refresh": str(REFRESH_SECONDS),
-            "source": e(f"/dashboard/data.json?{query(snap.choice)}"),
+            "source": e(f"/dashboard/data.json?{query(snap.choice, snap.site)}"),
             "failed": e(lb("dash.refresh_failed")), "ended": e(lb("dash.signed_out")),
             "h_load": e(lb("dash_load")), "h_charts": e(lb("charts")),
-            "periods": self.view.periods(snap.choice, snap.now, self.config.timezone),
+            "periods": self.view.periods(snap.choice, snap.now, self.config.timezone,
+                                         snap.site),
+            "sites": self.view.sites(snap),
             "charts": self.view.charts(snap),
         }
 
@@ -166,6 +204,8 @@ class Dashboard:
             snap = await self._snapshot(request)
         except BadPeriod as exc:
             return self._error(400, str(exc), as_json=True)
+        except BadSite as exc:
+            return self._error(exc.status, str(exc), as_json=True)
         payload = {"now": snap.now.isoformat(), "period": snap.choice,
                    "parts": self.view.parts(snap), "charts": self.view.chart_urls(snap)}
         return web.json_response(payload, headers={"Cache-Control": "no-store"},
@@ -179,8 +219,8 @@ class Dashboard:
             raise web.HTTPNotFound()
         try:
             snap = await self._snapshot(request)
-        except BadPeriod as exc:
-            return web.Response(status=400, text=str(exc))
+        except (BadPeriod, BadSite) as exc:
+            return web.Response(status=getattr(exc, "status", 400), text=str(exc))
         narrow = request.query.get("size") == "narrow"
         data = await charts.png_async(snap.fig, self.lb, name, narrow)
         return web.Response(body=data, content_type="image/png",

@@ -5,13 +5,17 @@ so in browser history and chat logs). Opening it once exchanges it for a **sessi
 set as an HttpOnly cookie with its own expiry (hours); the link is then spent. Both are kept
 only as SHA-256 digests in `<files_dir>/dashboard_tokens`, one a line:
 
-    <kind> <sha256> <expires, ISO 8601> <grant id>
+    <kind> <sha256> <expires, ISO 8601> <grant id> [<sites>]
 
 The grant id (the first 12 hex digits of the link's digest, printed with the link) ties a
 session to the link it came from: `frontline dashboard revoke <link | token | id>` ends that
 sign-in (its link and every session opened with it), `--all` ends them all. Lines of the old
 format (`<sha256> <expires>`) are read as unspent links. Writers hold an exclusive lock
 (`dashboard_tokens.lock`) and replace the file whole; expired lines are dropped as they go.
+
+`--site` (repeatable) limits a sign-in to a manager's sites: the link's line carries them
+(URL-quoted, comma-separated) and each session opened with it inherits them; a line without
+them is every site.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 TOKENS_FILE = "dashboard_tokens"
 LINK, SESSION = "link", "session"
@@ -38,9 +42,12 @@ class Grant:
     digest: str
     expires: datetime
     grant: str  # the id of the sign-in link it comes from
+    sites: tuple[str, ...] = ()  # what this sign-in may see; () = every site
 
     def line(self) -> str:
-        return f"{self.kind} {self.digest} {self.expires.isoformat()} {self.grant}\n"
+        scope = f" {quote(','.join(quote(s, safe='') for s in self.sites), safe='')}" \
+            if self.sites else ""
+        return f"{self.kind} {self.digest} {self.expires.isoformat()} {self.grant}{scope}\n"
 
 
 def digest(token: str) -> str:
@@ -52,10 +59,12 @@ def token_id(token: str) -> str:
     return digest(token)[:ID_LENGTH]
 
 
-def issue_token(files_dir: Path, now: datetime, minutes: float = 15) -> str:
-    """A new sign-in link token, valid for `minutes` and once."""
+def issue_token(files_dir: Path, now: datetime, minutes: float = 15,
+                sites: tuple[str, ...] = ()) -> str:
+    """A new sign-in link token, valid for `minutes` and once; `sites`: what it may see."""
     token = secrets.token_urlsafe(32)
-    grant = Grant(LINK, digest(token), now + timedelta(minutes=minutes), token_id(token))
+    grant = Grant(LINK, digest(token), now + timedelta(minutes=minutes), token_id(token),
+                  tuple(sites))
     with _rewrite(files_dir, now) as grants:
         grants.append(grant)
     return token
@@ -64,6 +73,11 @@ def issue_token(files_dir: Path, now: datetime, minutes: float = 15) -> str:
 def check_token(files_dir: Path, token: str, now: datetime, kind: str = LINK) -> bool:
     """Is `token` a live token of this kind (an unspent link, or a session)?"""
     return _find(_read(files_dir), token, now, kind) is not None
+
+
+def sign_in(files_dir: Path, token: str, now: datetime, kind: str = SESSION) -> Grant | None:
+    """The live grant of this token (its sites with it), or None."""
+    return _find(_read(files_dir), token, now, kind)
 
 
 def exchange(files_dir: Path, link: str, now: datetime, hours: float) -> str | None:
@@ -76,7 +90,7 @@ def exchange(files_dir: Path, link: str, now: datetime, hours: float) -> str | N
         grants.remove(found)
         session = secrets.token_urlsafe(32)
         grants.append(Grant(SESSION, digest(session), now + timedelta(hours=hours),
-                            found.grant))
+                            found.grant, found.sites))
     return session
 
 
@@ -132,8 +146,9 @@ def _parse(line: str) -> Grant | None:
         if len(fields) == 2:  # the old format: a link (it is spent on its next use)
             return Grant(LINK, fields[0], datetime.fromisoformat(fields[1]),
                          fields[0][:ID_LENGTH])
-        kind, hashed, expires, grant = fields
-        return Grant(kind, hashed, datetime.fromisoformat(expires), grant)
+        kind, hashed, expires, grant, *scope = fields
+        sites = tuple(unquote(s) for s in unquote(scope[0]).split(",")) if scope else ()
+        return Grant(kind, hashed, datetime.fromisoformat(expires), grant, sites)
     except ValueError:
         return None  # a damaged line grants nothing
 

@@ -39,10 +39,13 @@ class Snapshot:
     names: dict[int, str]
     now: datetime
     choice: str  # the period as the URL names it: a preset key or a period label
+    site: str = ""  # the site as the URL names it ("" = the sign-in's own sites, or all)
+    options: tuple[str, ...] = ()  # the sites the selector offers
+    scoped: bool = False  # the sign-in sees only `options` (a manager's sites)
 
 
-def query(choice: str, **more: str) -> str:
-    return urlencode({"period": choice, **more})
+def query(choice: str, site: str = "", **more: str) -> str:
+    return urlencode({"period": choice, **({"site": site} if site else {}), **more})
 
 
 class View:
@@ -80,7 +83,8 @@ class View:
         """Each chart's address; `v` changes only when the figures do, so a refresh redraws
         the charts only then (drawing costs CPU)."""
         v = version(snap.fig, self.lb)
-        return {n: f"/dashboard/chart/{n}.png?{query(snap.choice, v=v)}" for n in charts.NAMES}
+        return {n: f"/dashboard/chart/{n}.png?{query(snap.choice, snap.site, v=v)}"
+                for n in charts.NAMES}
 
     def charts(self, snap: Snapshot) -> str:
         """Each chart drawn twice as needed: narrow for phones (same lettering, fewer pixels
@@ -92,19 +96,31 @@ class View:
             'width="700" height="400"></picture>'
             for n, url in self.chart_urls(snap).items())
 
-    def periods(self, choice: str, now: datetime, zone: str) -> str:
+    def periods(self, choice: str, now: datetime, zone: str, site: str = "") -> str:
         """The period selector: presets as links, any month through a month field; every
         choice is in the URL, so a view can be bookmarked or sent on."""
         lb = self.lb
+        keep = f'<input type="hidden" name="site" value="{e(site)}">' if site else ""
         links = "".join(
-            f'<a href="/dashboard?{e(query(key))}"'
+            f'<a href="/dashboard?{e(query(key, site))}"'
             f'{" aria-current=page" if key == choice else ""}>{e(lb(text))}</a>'
             for key, text in PRESET_KEYS.items())
         month = choice if _is_month(choice) else f"{period.local_day(now, zone):%Y-%m}"
         return (f'<nav class="periods" aria-label="{e(lb("dash.period"))}">{links}'
                 f'<form method="get" action="/dashboard"><label>{e(lb("dash.pick_month"))} '
                 f'<input type="month" name="period" value="{e(month)}" required></label>'
-                f'<button type="submit">{e(lb("dash.show"))}</button></form></nav>')
+                f'{keep}<button type="submit">{e(lb("dash.show"))}</button></form></nav>')
+
+    def sites(self, snap: Snapshot) -> str:
+        """The site selector, beside the period's: the default (the sign-in's sites, or all)
+        and each site as a link that keeps the period."""
+        lb = self.lb
+        links = [(lb("sites.mine" if snap.scoped else "sites.all"), "")]
+        links += [(name, name) for name in snap.options]
+        return (f'<nav class="sites" aria-label="{e(lb("sites.label"))}">' + "".join(
+            f'<a href="/dashboard?{e(urlencode({"site": value, "period": snap.choice}))}"'
+            f'{" data-current" if value == snap.site else ""} title="{e(text)}">{e(text)}</a>'
+            for text, value in links) + "</nav>")
 
     def _tickets(self, rows: list[Ticket], snap: Snapshot, none_key: str) -> str:
         lb = self.lb

@@ -4,11 +4,13 @@ acts on the operator's terminal)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.core.escape import visible
+from handlers.flows import consent
 from handlers.flows.records import ticket_files
 from storage import tickets
 
@@ -19,7 +21,8 @@ def local(when: datetime | None, zone: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M") ->
     return ticket_files.utc(when).astimezone(zone).strftime(fmt) if when else "-"
 
 
-def show(t: Any, events: list[Any], names: dict[int | None, str], zone: ZoneInfo) -> str:
+def show(t: Any, events: list[Any], names: dict[int | None, str], zone: ZoneInfo,
+         used: Sequence[Any] = ()) -> str:
     def at(when: datetime | None) -> str:
         return local(when, zone)
 
@@ -37,6 +40,8 @@ def show(t: Any, events: list[Any], names: dict[int | None, str], zone: ZoneInfo
     if t.cause or t.fix:
         lines.append(f"cause: {t.cause}  fix: {t.fix}")
     lines += _attachments(t, events, zone)
+    lines += _consent(events, names, zone)
+    lines += _parts(used)
     lines.append("events:")
     for e in events:
         who = names.get(e.actor_id, "bot")
@@ -61,4 +66,26 @@ def _attachments(t: Any, events: list[Any], zone: ZoneInfo) -> list[str]:
                 lines.append(f"  report {f.get('name', '')} ({f.get('lang', '')})  "
                              f"{ticket_files.size_text(int(f.get('size', 0) or 0))}  "
                              f"file key {f.get('key', '')}")
+    return lines
+
+
+def _consent(events: list[Any], names: dict[int | None, str], zone: ZoneInfo) -> list[str]:
+    """Each request for consent to remote work: who asked what, who answered and when."""
+    answers = {consent.Event.GIVEN: "agreed", consent.Event.REFUSED: "declined"}
+    lines = []
+    for r in consent.requests(events):
+        answered = (f"{names.get(r.answered_by, '-')} {answers[consent.Event(r.answer)]} "
+                    f"{local(r.answered_at, zone)}") if r.answer else "no answer"
+        if r.by_phone:
+            answered = (f"{r.by_phone} agreed by phone {local(r.answered_at, zone)}, recorded "
+                        f"by {names.get(r.answered_by, '-')}")
+        lines.append(f"remote consent #{r.n}: {names.get(r.engineer_id, '-')} asked "
+                     f"{local(r.asked_at, zone)} «{r.plan}»; {answered}")
+    return lines
+
+
+def _parts(used: Sequence[Any]) -> list[str]:
+    """The spare parts the job used (storage.parts.Used totals), names as recorded."""
+    lines = [f"parts used: {len(used)}" + ("" if used else " (none)")]
+    lines += [f"  {u.code:<12} {u.quantity:>4} {u.unit:<5} {u.name} / {u.name_en}" for u in used]
     return lines

@@ -57,6 +57,10 @@ class Person(SQLModel, table=True):
     # may open tickets: people added by an admin, invited, from a company directory, or
     # approved by a manager; a stranger who registered without an invitation waits (False)
     approved: bool = True
+    # a manager's sites (migration 0008): notices, digests, /open and /report cover these;
+    # empty = every site. `title` "coordinator" (服务协调员): a manager by rights, by name not
+    scope: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    title: str = Field(default="", max_length=40)
     created_at: datetime
 
 
@@ -407,3 +411,93 @@ class WebChatLine(SQLModel, table=True):
     buttons: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     files: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     at: datetime
+
+
+class SwapState(StrEnum):
+    ASKED = "asked"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"  # the shift was no longer the asker's when answered
+    EXPIRED = "expired"  # unanswered when the shift began
+
+
+class ShiftSwap(SQLModel, table=True):
+    """An engineer asks a colleague to take one shift of a site's rota (/swap); accepted, the
+    colleague is on duty for that shift in the asker's place (handlers/rules/shifts.py)."""
+
+    __table_args__ = (Index("ix_shiftswap_state_starts_at", "state", "starts_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    site: str = Field(max_length=100)
+    starts_at: datetime  # the shift as the rota had it when asked
+    ends_at: datetime
+    from_id: int = Field(foreign_key="person.id", index=True)
+    to_id: int = Field(foreign_key="person.id", index=True)
+    state: str = Field(default=SwapState.ASKED, max_length=20)
+    message_key: str = Field(default="", max_length=160)  # the question, edited once answered
+    asked_at: datetime
+    answered_at: datetime | None = None
+
+
+class RunState(StrEnum):
+    DUE = "due"  # the checklist was sent; not started yet
+    STARTED = "started"
+    PAUSED = "paused"
+    DONE = "done"
+    MISSED = "missed"  # not finished by the deadline and its grace period
+
+
+class InspectionRun(SQLModel, table=True):
+    """One occurrence of an inspection plan (定期巡检) and who does it. (plan_key, due_at) is
+    unique: a second replica creating the same occurrence fails instead of sending twice."""
+
+    __table_args__ = (UniqueConstraint("plan_key", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_key: str = Field(max_length=40, index=True)
+    plan_name: str = Field(default="", max_length=200)  # as the plan was named then
+    site: str = Field(default="", max_length=100)
+    due_at: datetime
+    deadline: datetime
+    assignee_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    state: str = Field(default=RunState.DUE, max_length=20, index=True)
+    # the checklist as it was when the run began: the plans file may change under a run
+    items: list[dict[str, Any]] = Field(default_factory=list,
+                                        sa_column=Column(JSON, nullable=False))
+    current_item: int = 0  # index of the next item to answer
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class InspectionReading(SQLModel, table=True):
+    """One checklist item answered: the value, whether it was normal, and the ticket it
+    opened when it was not."""
+
+    __table_args__ = (UniqueConstraint("run_id", "item_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="inspectionrun.id", index=True)
+    item_key: str = Field(max_length=40)
+    kind: str = Field(max_length=20)  # pass_fail, number, photo, text
+    value: str = Field(default="", max_length=1000)  # pass / fail / skipped, typed text, note
+    number: float | None = None
+    photo: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    ok: bool = True
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    at: datetime
+
+
+class PartUsage(SQLModel, table=True):
+    """A spare part an engineer used on a job (备品备件), recorded at resolution (migration
+    0006). The names and unit are the parts list's at the time: a list edited later never
+    rewrites what was used."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    code: str = Field(max_length=20, index=True)
+    name: str = Field(max_length=60)  # name_zh
+    name_en: str = Field(default="", max_length=60)
+    unit: str = Field(max_length=10)  # handlers/rules/parts.py UNITS
+    quantity: int
+    engineer_id: int | None = Field(default=None, foreign_key="person.id")
+    recorded_at: datetime = Field(index=True)

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlmodel import col
 
+from storage import sites
 from storage.models import ChatIdentity, Person, Role, Ticket, TicketStatus
 from storage.uow import Tx
 
@@ -43,11 +44,13 @@ async def add_person(
     language: str = "zh",
     identities: dict[str, str] | None = None,
     approved: bool = True,
+    scope: Iterable[str] = (),
+    title: str = "",
 ) -> Person:
     """Create a person with identities {channel: external user id} (chat id = user id)."""
     person = Person(
         name=name, role=str(Role(role)), site=site, skills=list(skills), phone=phone,
-        language=language, created_at=now, approved=approved,
+        language=language, created_at=now, approved=approved, scope=list(scope), title=title,
     )
     tx.add(person)
     await tx.flush()
@@ -92,6 +95,15 @@ async def _people_with_roles(tx: Tx, roles: Iterable[Role]) -> list[Person]:
         .order_by(col(Person.id))
     )
     return await tx.scalars(stmt)
+
+
+async def managers_for(tx: Tx, site: str) -> list[Person]:
+    """The service managers (coordinators are managers by role) whose scope covers `site`:
+    theirs by name, or every site. When none does (a site nobody was given, a ticket with no
+    site), every manager: a notice nobody receives is worse than one too many."""
+    managers = await people_with_roles(tx, (Role.MANAGER,))
+    covering = [m for m in managers if sites.covers(m.scope or (), site)]
+    return covering or managers
 
 
 async def open_job_counts(tx: Tx, person_ids: list[int]) -> dict[int, int]:

@@ -117,16 +117,19 @@ async def delete_record(tx: Tx, ticket_id: int) -> None:
     from storage.models import (
         Complaint,
         Incident,
+        InspectionReading,
         KbDraft,
+        PartUsage,
         SelfServiceAttempt,
         TicketFollower,
         Timer,
     )
 
-    owned: tuple[Any, ...] = (TicketEvent, Page, TicketFollower)
+    owned: tuple[Any, ...] = (TicketEvent, Page, TicketFollower, PartUsage)
     for model in owned:
         await tx.execute(delete(model).where(col(model.ticket_id) == ticket_id))
-    pointing: tuple[Any, ...] = (SelfServiceAttempt, Complaint, KbDraft, Timer, Incident)
+    pointing: tuple[Any, ...] = (SelfServiceAttempt, Complaint, KbDraft, Timer, Incident,
+                                 InspectionReading)  # the reading stays, unlinked
     for model in pointing:
         await tx.execute(
             update(model).where(col(model.ticket_id) == ticket_id).values(ticket_id=None)

@@ -16,11 +16,12 @@ from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, Field, PrivateAttr, ValidationInfo, field_validator
 
 from handlers.core.texts import LANGUAGES
-from handlers.rules import devices
+from handlers.rules import devices, inspections, oncall
 from handlers.rules.alarms import AlarmRules
+from handlers.rules.parts import PartsList, PartsListError
 from handlers.rules.sla import SlaPolicy
 
 QUIET_FORMAT = re.compile(r"(\d\d):(\d\d)-(\d\d):(\d\d)")
@@ -51,6 +52,10 @@ class DeskConfig(BaseModel):
     followup_reminder_hours: float = Field(4, ge=0)
     quiet_hours: str = "21:00-08:00"  # site time; follow-ups due then wait; "" = none
 
+    # consent to remote work: no answer this long → one reminder; as long again → the
+    # engineer is told (the SLA clock runs on unless the policy says consent_pauses)
+    consent_reminder_minutes: float = Field(30, gt=0)
+
     # complaints: acknowledged within 24 h, resolved within 7 working days
     complaint_ack_hours: float = Field(24, ge=0)
     complaint_resolve_working_days: int = Field(7, ge=0)
@@ -65,15 +70,31 @@ class DeskConfig(BaseModel):
     target_satisfaction: float = Field(0.90, ge=0, le=1)
     target_remote: float = Field(0.80, ge=0, le=1)
 
+    # spare parts engineers record at resolution (handlers/policies/parts.toml by default);
+    # the managers' fault report waits this long at most for the engineer's answer
+    parts_file: Path | None = None
+    parts_report_wait_minutes: float = Field(30, ge=0, le=12 * 60)  # the plan: report ≤ 12 h
+
     # monitoring alarms: rules (handlers/policies/alarms.toml by default), the device
     # registry (TOML or CSV, loaded at start), and the availability target of the plan
     alarm_rules_file: Path | None = None
     devices_file: Path | None = None
     target_availability: float = Field(0.999, ge=0, le=1)
 
+    # the on-call rota per site (handlers/policies/rota.toml is an example); none: engineers'
+    # own hours (`Person.rota`) and /duty alone decide who is paged
+    rota_file: Path | None = None
+
+    # scheduled inspections (定期巡检): plans in TOML (handlers/policies/inspections.toml is an
+    # example); none: no inspections are scheduled
+    inspections_file: Path | None = None
+
     # the policy loaded for (file, zone); a copy with other values loads its own
     _sla: tuple[tuple[Path | None, str], SlaPolicy] | None = PrivateAttr(default=None)
     _alarms: tuple[Path | None, AlarmRules] | None = PrivateAttr(default=None)
+    _parts: tuple[Path | None, PartsList] | None = PrivateAttr(default=None)
+    _rota: tuple[tuple[Path | None, str], oncall.Rota] | None = PrivateAttr(default=None)
+    _plans: tuple[tuple[Path | None, str], inspections.Plans] | None = PrivateAttr(default=None)
 
     @field_validator("timezone")
     @classmethod
@@ -101,9 +122,11 @@ class DeskConfig(BaseModel):
             raise ValueError(f"{value!r} is not HH:MM-HH:MM (or empty: no quiet hours)") from None
         return value
 
-    @field_validator("alarm_rules_file", "devices_file", mode="before")
+    @field_validator("alarm_rules_file", "devices_file", "parts_file", "rota_file",
+                     "inspections_file", "sla_policy_file", mode="before")
     @classmethod
     def _no_file(cls, value: object) -> object:
+        """An empty environment variable means no file, as leaving it out does."""
         return None if value == "" else value
 
     @field_validator("alarm_rules_file")
@@ -125,10 +148,35 @@ class DeskConfig(BaseModel):
                 raise ValueError(f"the device registry has problems:\n{exc}") from None
         return value
 
-    @field_validator("sla_policy_file", mode="before")
+    @field_validator("parts_file")
     @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if value == "" else value
+    def _parts_load(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            try:
+                PartsList.load(value)
+            except PartsListError as exc:
+                raise ValueError(f"the parts list has problems:\n{exc}") from None
+        return value
+
+    @field_validator("rota_file")
+    @classmethod
+    def _rota_loads(cls, value: Path | None) -> Path | None:
+        try:
+            oncall.load(value, "UTC")  # the zone only places the times; checked the same
+        except oncall.RotaError as exc:
+            raise ValueError(f"the rota has problems:\n{exc}") from None
+        return value
+
+    @field_validator("inspections_file")
+    @classmethod
+    def _plans_load(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is not None:  # sites are checked against the registry validated above
+            try:
+                inspections.load_all(value, info.data.get("timezone", "UTC"),
+                                     info.data.get("devices_file"))
+            except inspections.InspectionPlanError as exc:
+                raise ValueError(f"the inspection plans have problems:\n{exc}") from None
+        return value
 
     @field_validator("sla_policy_file")
     @classmethod
@@ -186,6 +234,29 @@ class DeskConfig(BaseModel):
         if self._alarms is None or self._alarms[0] != self.alarm_rules_file:
             self._alarms = (self.alarm_rules_file, AlarmRules.load(self.alarm_rules_file))
         return self._alarms[1]
+
+    @property
+    def parts(self) -> PartsList:
+        """The parts list of `parts_file`, or the shipped one; loaded once."""
+        if self._parts is None or self._parts[0] != self.parts_file:
+            self._parts = (self.parts_file, PartsList.load(self.parts_file))
+        return self._parts[1]
+
+    @property
+    def rota(self) -> oncall.Rota:
+        """The site rota of `rota_file` (empty when none is set); loaded once."""
+        key = (self.rota_file, self.timezone)
+        if self._rota is None or self._rota[0] != key:
+            self._rota = (key, oncall.load(*key))
+        return self._rota[1]
+
+    @property
+    def inspection_plans(self) -> inspections.Plans:
+        """The plans of `inspections_file` (none when it is not set); loaded once."""
+        key = (self.inspections_file, self.timezone)
+        if self._plans is None or self._plans[0] != key:
+            self._plans = (key, inspections.load_all(*key, self.devices_file))
+        return self._plans[1]
 
     @property
     def sla(self) -> SlaPolicy:

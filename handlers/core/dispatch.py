@@ -51,11 +51,15 @@ class Desk:
     def __init__(
         self, db: Database, clock: Clock, config: DeskConfig, texts: Texts, routes: Routes,
         kb: Searcher | None = None, files: FileKeeper | None = None,
-        flood: FloodGuard | None = None,
+        flood: FloodGuard | None = None, alarm_lanes: int = 2,
     ) -> None:
         self.db, self.clock, self.config, self.texts, self.kb = db, clock, config, texts, kb
         self.files, self.routes = files, routes
         self.locks = KeyedLocks()
+        # Alarms come in storms; people must still get their replies. At most this many
+        # alarm steps hold a database connection and the event loop at once in a process;
+        # the rest wait their turn (the sender waits, MQTT reads slower), chat never does.
+        self.alarm_lane = asyncio.Semaphore(max(1, alarm_lanes))
         self.flood = flood  # None: no flood control (command-line and scheduled work)
         self._busy, self._idle = 0, asyncio.Event()
         self._idle.set()
@@ -166,7 +170,7 @@ class Desk:
         if entry is None:
             raise LookupError(f"no flow takes {name}s")
         lock = ("alarm", item.key if isinstance(item, Alarm) else item.device)
-        async with self.locks.hold(lock):
+        async with self.locks.hold(lock), self.alarm_lane:
             for attempt in (1, 2):
                 try:
                     async with self.db.transaction() as tx:

@@ -170,10 +170,11 @@ class Router:
 
     def record_button(
         self, scope: str, action: StrEnum, *, roles: Iterable[Role] = (),
+        arg: str | None = None,
     ) -> Callable[[RecordF], RecordF]:
-        """A button on one of this flow's own records (`<scope>:<id>:<action>`)."""
+        """A button on one of this flow's own records (`<scope>:<id>:<action>[:<arg>]`)."""
         def add(fn: RecordF) -> RecordF:
-            self._button(scope, action, fn, None, (), roles, (), None)
+            self._button(scope, action, fn, arg, (), roles, (), None)
             return fn
         return add
 

@@ -12,15 +12,18 @@ from handlers.flows import (
     admission,
     common,
     complaints,
+    consent,
     escalation,
     followup,
     knowledge,
     manager,
+    oncall,
     registration,
     reporter,
 )
 from handlers.flows.alarms import incidents as alarms
-from handlers.flows.engineer import work
+from handlers.flows.engineer import parts, work
+from handlers.flows.inspections import router as inspections
 from handlers.flows.intake import media, report
 from handlers.flows.jobs import paging
 from handlers.flows.records import retention
@@ -30,17 +33,21 @@ ORDER: tuple[Router, ...] = (
     registration.router,
     admission.router,
     common.router,
+    consent.router,  # 同意 / 不同意 typed: before a survey comment, an answer or a report
     followup.router,
     reporter.router,
     complaints.router,
     paging.router,
     work.router,
+    parts.router,
     escalation.router,
     knowledge.router,
     manager.router,
+    oncall.router,
     reporting.router,
     retention.router,
     alarms.router,
+    inspections,
     media.router,
     report.router,
 )

@@ -17,9 +17,10 @@ from handlers.core.errors import NotAllowed, StaleAction
 from handlers.core.router import Router
 from handlers.core.texts import Lazy, lazy
 from handlers.flows import admission
+from handlers.flows.jobs import sites
 from handlers.flows.jobs.summary import MANAGERS
 from storage import people, tickets, timers
-from storage.models import Complaint, ComplaintState, Person, Role, Ticket, Timer
+from storage.models import Complaint, ComplaintState, Person, Ticket, Timer
 
 router = Router("complaints")
 REMIND_AT = 0.75  # of each window
@@ -137,7 +138,7 @@ async def submit(ctx: Ctx, text: str) -> None:
                                 complaint=complaint.id)
     fields = _fields(ctx, complaint, ticket)
     await ctx.reply("complaint.received", **fields)
-    for manager in await people.people_with_roles(ctx.tx, (Role.MANAGER,)):
+    for manager in await people.managers_for(ctx.tx, await _site(ctx, complaint)):
         await ctx.notify(manager, "complaint.to_manager", _manager_rows(complaint), **fields,
                          name=ctx.person.name, text=complaint.text)
 
@@ -175,7 +176,17 @@ async def _unresolved(ctx: Ctx, complaint_id: int) -> Complaint:
     complaint = await ctx.tx.get(Complaint, complaint_id)
     if complaint is None or complaint.state == ComplaintState.RESOLVED:
         raise StaleAction("complaint.closed")
+    assert ctx.person is not None
+    if not await sites.reaches(ctx.tx, ctx.person, await _site(ctx, complaint)):
+        raise NotAllowed("sites.not_your_complaint", number=number(complaint))
     return complaint
+
+
+async def _site(ctx: Ctx, complaint: Complaint) -> str:
+    """Where a complaint belongs: its ticket's site, else the complainant's."""
+    ticket = await ctx.tx.get(Ticket, complaint.ticket_id) if complaint.ticket_id else None
+    person = await ctx.tx.get(Person, complaint.person_id) if ticket is None else None
+    return ticket.site if ticket else person.site if person else ""
 
 
 @router.record_button(SCOPE, Action.DONE, roles=MANAGERS)
@@ -248,7 +259,7 @@ async def _remind(ctx: Ctx, complaint_id: int, *, ack: bool, overdue: bool = Fal
     key = {(True, False): "complaint.remind_ack", (False, False): "complaint.remind_resolve",
            (True, True): "complaint.ack_overdue",
            (False, True): "complaint.resolve_overdue"}[(ack, overdue)]
-    for manager in await people.people_with_roles(ctx.tx, (Role.MANAGER,)):
+    for manager in await people.managers_for(ctx.tx, await _site(ctx, complaint)):
         await ctx.notify(manager, key, _manager_rows(complaint), **fields, text=complaint.text)
 
 

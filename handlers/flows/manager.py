@@ -15,6 +15,7 @@ from handlers.core.errors import DeskError
 from handlers.core.router import Router
 from handlers.core.texts import lazy
 from handlers.flows.engineer import work
+from handlers.flows.jobs import sites
 from handlers.flows.jobs.summary import STAFF, summary_fields, tell_managers
 from handlers.rules.faults import CATEGORIES
 from handlers.rules.lifecycle import OPEN
@@ -57,16 +58,24 @@ async def snapshot(ctx: Ctx) -> tuple[list[Ticket], dict[int, str]]:
 
 @router.command("open", roles=STAFF)
 async def show(ctx: Ctx, arg: str = "") -> None:
+    """/open — a manager's own sites (everything for the rest); `/open 二号园区`, `/open all`."""
+    chosen = await sites.chosen(ctx, arg)
     open_tickets, names = await snapshot(ctx)
-    await ctx.reply_text(render(ctx, ctx.lang, open_tickets, names))
+    shown = sites.only(open_tickets, chosen) if arg.strip() \
+        else await sites.visible(ctx.tx, ctx.person, open_tickets)
+    await ctx.reply_text(sites.heading(ctx, ctx.lang, chosen)
+                         + render(ctx, ctx.lang, shown, names))
 
 
 async def daily_digest(ctx: Ctx) -> None:
-    """The board, pushed to every service manager (keys make it once per day per manager)."""
+    """The board of each service manager's sites, pushed to them (keys make it once per day
+    per manager)."""
     open_tickets, names = await snapshot(ctx)
     for manager in await people.people_with_roles(ctx.tx, (Role.MANAGER,)):
-        await _send(ctx, manager, render(ctx, ctx.texts.lang(manager.language),
-                                         open_tickets, names))
+        lang = ctx.texts.lang(manager.language)
+        theirs = await sites.visible(ctx.tx, manager, open_tickets)
+        await _send(ctx, manager, sites.heading(ctx, lang, sites.scope_of(manager))
+                    + render(ctx, lang, theirs, names))
 
 
 async def _send(ctx: Ctx, person: Person, text: str) -> None:

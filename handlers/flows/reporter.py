@@ -130,7 +130,7 @@ async def _holders(ctx: Ctx, ticket: Ticket) -> list[Person]:
         person = await ctx.tx.get(Person, ticket.assignee_id)
         return [person] if person else []
     paged = [await ctx.tx.get(Person, p.person_id) for p in await paging.pending(ctx, ticket)]
-    managers = await people.people_with_roles(ctx.tx, (Role.MANAGER,))
+    managers = await people.managers_for(ctx.tx, ticket.site)
     return [p for p in paged if p is not None] + managers
 
 

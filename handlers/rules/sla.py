@@ -51,6 +51,8 @@ class SlaPolicy:
     )
     # what the policy calls each level, per language ({"P1": {"zh": "重大", "en": "major"}})
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    # waiting for the reporter's consent to remote work stops the resolution clock too
+    consent_pauses: bool = False
 
     @classmethod
     def from_toml(cls, text: str, zone: str = "Asia/Shanghai") -> SlaPolicy:
@@ -69,7 +71,8 @@ class SlaPolicy:
         labels = {p: _label(p, table[p]) for p in PRIORITIES}
         return cls(str(data.get("name", "custom")), windows,
                    bool(data.get("pause_when_waiting", True)), working,
-                   {p: names for p, names in labels.items() if names})
+                   {p: names for p, names in labels.items() if names},
+                   _flag(data, "consent_pauses"))
 
     @classmethod
     def load(cls, path: Path, zone: str = "Asia/Shanghai") -> SlaPolicy:
@@ -135,6 +138,15 @@ def _window(priority: str, t: dict[str, Any], calendars: dict[str, Calendar],
         ack_minutes=float(t.get("ack_timeout_minutes", DEFAULT_ACK_MINUTES[priority])),
         calendar=calendars[name],
     )
+
+
+def _flag(data: dict[str, Any], name: str) -> bool:
+    """A yes/no setting of the policy: absent is no; a string such as "no" is refused
+    rather than read as yes."""
+    value = data.get(name, False)
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false, not {value!r}")
+    return value
 
 
 def _label(priority: str, t: dict[str, Any]) -> dict[str, str]:

@@ -192,6 +192,7 @@ def test_the_demo_time_control_brings_the_follow_up_question(browser, demo_serve
         engineer.locator("[data-testid=bot-message]", has_text=prompt).last.wait_for()
         engineer.locator("[data-testid=input]").fill(answer)
         engineer.locator("[data-testid=send]").click()
+    engineer.get_by_role("button", name="没有用备件").last.click()  # else its timer fires first
     reporter.locator("[data-testid=bot-message]", has_text="已处理完毕").first.wait_for()
     reporter.get_by_role("button", name="已解决", exact=True).last.click()
     reporter.locator("[data-testid=bot-message]", has_text="回访").first.wait_for()

@@ -13,8 +13,9 @@ from handlers import flows
 from handlers.core import tokens
 from handlers.core.context import IDLE, Ctx
 from handlers.core.router import RouteConflict, Router, Routes
-from handlers.flows import complaints, knowledge, registration
-from handlers.flows.engineer import work
+from handlers.flows import complaints, consent, knowledge, oncall, registration
+from handlers.flows.engineer import parts, work
+from handlers.flows.inspections import base as inspections
 from handlers.flows.intake import report
 from storage import timers
 from storage.models import Ticket, TicketStatus, Timer
@@ -143,7 +144,9 @@ def _diagram_states() -> set[str]:
 
 def test_the_conversation_diagrams_name_exactly_the_states_the_flows_declare():
     declared = {str(s) for enum in (report.State, registration.State, work.State,
-                                    complaints.State, knowledge.State) for s in enum}
+                                    complaints.State, knowledge.State, consent.State,
+                                    parts.State, oncall.State, inspections.State)
+                for s in enum}
     assert _diagram_states() == declared
     assert set(flows.routes().cancels) == declared  # /cancel knows every dialogue
 

@@ -16,11 +16,12 @@ from tests.support.chat import labels
 async def resolve(engineer, fault_type: str = "通讯线路或硬件故障",
                   record: tuple[str, str, str] = ("线圈老化烧坏", "更换电磁阀线圈",
                                                   "每季度检查线圈电阻")) -> None:
-    """The engineer's closing record: fault type, cause, fix, prevention."""
+    """The engineer's closing record: fault type, cause, fix, prevention; no spare parts."""
     await engineer.presses("已解决")
     await engineer.presses(fault_type)
     for text in record:
         await engineer.says(text)
+    await engineer.presses("没有用备件")  # the managers' report waits for this answer
 
 
 async def report_uncovered_fault(reporter) -> None:

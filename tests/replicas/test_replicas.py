@@ -182,9 +182,11 @@ async def test_a_replica_killed_mid_flow_and_restarted_loses_nothing(cluster, tm
 
     for r in range(REPORTERS):
         texts = api.texts_to(5000 + r)
-        # Every reply arrived. Delivery is at-least-once: a message the killed replica had
-        # sent but not yet recorded goes out again after the lease — at most that one.
-        assert 4 <= len(texts) <= 5 and len(set(texts)) == 4, texts
+        # Every reply arrived. Delivery is at-least-once: each message the killed replica had
+        # sent but not yet marked (marks are group-committed, so a chat that got two replies
+        # from it in that moment has two) goes out again after the lease — once, no more.
+        counts = collections.Counter(texts)
+        assert len(counts) == 4 and max(counts.values()) <= 2, texts
         assert sum("已登记工单" in t for t in set(texts)) == 1
     await api.wait_for(lambda: len(api.texts_to(7002)) >= REPORTERS, within=60)
     await settled()  # a timer the dead replica held is fired by another after the lease

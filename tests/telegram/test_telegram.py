@@ -20,14 +20,6 @@ from tests.support.fakes import valve_kb
 REPORTER, ENGINEER = 1001, 2002
 
 
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    fake = FakeBotApi()
-    fake.url = await fake.start()  # type: ignore[attr-defined]
-    yield fake
-    await fake.close()
-
-
 async def start_desk(settings: Settings, api: FakeBotApi, clock, mode: str) -> Frontline:  # type: ignore[no-untyped-def]
     s = settings.model_copy(update={
         "channels": "telegram", "telegram_mode": mode,
@@ -45,13 +37,6 @@ async def start_desk(settings: Settings, api: FakeBotApi, clock, mode: str) -> F
         await people.add_person(tx, name="张工", role=Role.ENGINEER, skills=["valve"], now=now,
                                 identities={"telegram": str(ENGINEER)})
     return fl
-
-
-@pytest.fixture
-async def polling(settings, api, clock) -> AsyncIterator[Frontline]:  # type: ignore[no-untyped-def]
-    fl = await start_desk(settings, api, clock, "polling")
-    yield fl
-    await fl.stop()
 
 
 def stored_photos(folder: Path) -> list[bytes]:
@@ -205,7 +190,10 @@ async def test_a_whole_ticket_life_by_webhook(settings, api, clock):
         await tap(REPORTER, "单个设备", (REPORTER, "请确认报修信息"))
         await tap(REPORTER, "确认提交", (ENGINEER, "【新工单】"))
         await tap(ENGINEER, "接单", (ENGINEER, "您已接下工单"))
-        await tap(ENGINEER, "远程处理", (REPORTER, "远程处理"))
+        await tap(ENGINEER, "远程处理", (ENGINEER, "一句话说明要做什么"))
+        await deliver(api.say(ENGINEER, "张工", "远程改灌溉参数"))
+        await api.wait_for(heard(api, REPORTER, "申请远程操作"))
+        await tap(REPORTER, "同意", (ENGINEER, "可以开始远程操作"))
         await tap(ENGINEER, "已解决", (ENGINEER, "故障类型"))
         await tap(ENGINEER, "配置错误", (ENGINEER, "故障原因"))
         for text, expect in (("参数错", "处理方法"), ("改参数", "防止"), ("改前备份", "已解决")):

@@ -14,21 +14,12 @@ from sqlalchemy import select
 
 from bot.bootstrap import Frontline
 from storage.models import Ticket
-from tests.fakes.telegram_api import FakeBotApi
 from tests.telegram.test_telegram import ENGINEER, REPORTER, button, heard, start_desk
 
 SECRET = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
 MALFORMED = [b"{not json", b"\xff\xfe", b"[]", b"null", b"{}", b'"text"', b'{"update_id": true}',
              b'{"update_id": 5, "message": "hi"}', b'{"update_id": 6, "message": 7}',
              b'{"update_id": 7, "callback_query": []}']
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    fake = FakeBotApi()
-    fake.url = await fake.start()  # type: ignore[attr-defined]
-    yield fake
-    await fake.close()
 
 
 @pytest.fixture

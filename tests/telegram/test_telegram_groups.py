@@ -3,36 +3,18 @@ in private, and nobody is reached in a group. The real PTB client against the fa
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.bootstrap import Frontline
 from storage import migrate, people
 from storage.models import ChatIdentity, Person, Role, TicketEvent
 from tests.fakes.telegram_api import FakeBotApi
-from tests.telegram.test_telegram import ENGINEER, REPORTER, heard, press, start_desk
+from tests.telegram.test_telegram import ENGINEER, REPORTER, heard, press
 
 GROUP, MANAGER, STRANGER = -500, 3003, 4004
 PRIVATELY = "请私聊我：https://t.me/frontline_bot"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    fake = FakeBotApi()
-    fake.url = await fake.start()  # type: ignore[attr-defined]
-    yield fake
-    await fake.close()
-
-
-@pytest.fixture
-async def polling(settings, api, clock) -> AsyncIterator[Frontline]:  # type: ignore[no-untyped-def]
-    fl = await start_desk(settings, api, clock, "polling")
-    yield fl
-    await fl.stop()
 
 
 async def open_a_ticket(api: FakeBotApi) -> None:

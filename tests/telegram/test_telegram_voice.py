@@ -4,32 +4,15 @@ to the engineer as Telegram plays them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bot.bootstrap import Frontline
 from handlers.core.messages import FileRef, Outgoing
 from tests.fakes.telegram_api import FakeBotApi
-from tests.telegram.test_telegram import ENGINEER, REPORTER, heard, press, start_desk
+from tests.telegram.test_telegram import ENGINEER, REPORTER, heard, press
 
 OPUS = b"OggS\x00\x02opus-voice"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    fake = FakeBotApi()
-    fake.url = await fake.start()  # type: ignore[attr-defined]
-    yield fake
-    await fake.close()
-
-
-@pytest.fixture
-async def desk(settings, api, clock) -> AsyncIterator[Frontline]:  # type: ignore[no-untyped-def]
-    fl = await start_desk(settings, api, clock, "polling")
-    yield fl
-    await fl.stop()
 
 
 def stored(folder: Path, suffix: str) -> list[bytes]:
@@ -41,11 +24,11 @@ async def report_start(api: FakeBotApi) -> None:
     await api.wait_for(heard(api, REPORTER, "《电磁阀打不开》"))
 
 
-async def test_a_voice_is_kept_with_the_report_and_the_engineer_gets_it_to_play(desk, api):
+async def test_a_voice_is_kept_with_the_report_and_the_engineer_gets_it_to_play(polling, api):
     await report_start(api)
     voice_id = api.send_voice(REPORTER, "李明", OPUS, duration=42, mime="audio/ogg")
     await api.wait_for(heard(api, REPORTER, "已收到语音，会附在这次报修里"))
-    assert stored(desk.settings.files_dir, ".ogg") == [OPUS]
+    assert stored(polling.settings.files_dir, ".ogg") == [OPUS]
     assert api.downloads() == [voice_id]
 
     await press(api, REPORTER, "没解决，报修", (REPORTER, "影响范围"))
@@ -64,21 +47,21 @@ async def test_a_voice_is_kept_with_the_report_and_the_engineer_gets_it_to_play(
     (60, 10 * 1024 * 1024 + 1, "语音文件太大了（最大 10 MB），请分几段发，或用文字描述。"),
 ])
 async def test_a_voice_over_a_limit_is_not_downloaded_and_the_reply_names_the_limit(
-    desk, api, duration, size, reply
+    polling, api, duration, size, reply
 ):
     api.send_voice(REPORTER, "李明", OPUS, duration=duration, size=size)
     await api.wait_for(heard(api, REPORTER, reply))
-    assert api.downloads() == [] and stored(desk.settings.files_dir, ".ogg") == []
+    assert api.downloads() == [] and stored(polling.settings.files_dir, ".ogg") == []
 
 
-async def test_a_voice_that_cannot_be_downloaded_is_explained(desk, api):
+async def test_a_voice_that_cannot_be_downloaded_is_explained(polling, api):
     api.fail_next("getFile", 400, description="Bad Request: file is too big")
     api.send_voice(REPORTER, "李明", OPUS, duration=5)
     await api.wait_for(heard(api, REPORTER, "语音没有收到（无法下载）"))
-    assert stored(desk.settings.files_dir, ".ogg") == []
+    assert stored(polling.settings.files_dir, ".ogg") == []
 
 
-async def test_an_audio_file_to_an_open_job_reaches_its_engineer_as_audio(desk, api):
+async def test_an_audio_file_to_an_open_job_reaches_its_engineer_as_audio(polling, api):
     await report_start(api)
     await press(api, REPORTER, "没解决，报修", (REPORTER, "影响范围"))
     await press(api, REPORTER, "单个设备", (REPORTER, "请确认报修信息"))
@@ -92,20 +75,20 @@ async def test_an_audio_file_to_an_open_job_reaches_its_engineer_as_audio(desk, 
 
     assert api.sent_to(ENGINEER, "sendAudio")[-1]["audio"] == b"ID3mp3-bytes"
     assert heard(api, ENGINEER, "报修人给工单 FL-000001 补充了1 段语音（2:10）")()
-    assert stored(desk.settings.files_dir, ".mp3") == [b"ID3mp3-bytes"]
+    assert stored(polling.settings.files_dir, ".mp3") == [b"ID3mp3-bytes"]
 
 
-async def test_a_sender_s_odd_mime_type_is_not_trusted(desk, api):
+async def test_a_sender_s_odd_mime_type_is_not_trusted(polling, api):
     api.send_voice(REPORTER, "李明", OPUS, duration=3, mime="image/jpeg")
     await api.wait_for(heard(api, REPORTER, "已收到语音"))
-    assert stored(desk.settings.files_dir, ".ogg") == [OPUS]  # kept as the voice it is
+    assert stored(polling.settings.files_dir, ".ogg") == [OPUS]  # kept as the voice it is
 
 
-async def test_a_voice_from_another_channel_goes_out_as_a_document(desk, api):
+async def test_a_voice_from_another_channel_goes_out_as_a_document(polling, api):
     """WeCom records AMR, which Telegram plays neither as voice nor as audio."""
-    ref = await desk.files.save(b"#!AMR\n\x3c", "voice.amr", "audio/amr")
+    ref = await polling.files.save(b"#!AMR\n\x3c", "voice.amr", "audio/amr")
     out = Outgoing(channel="telegram", chat_id=str(ENGINEER), text="语音", key="k-amr",
                    files=(FileRef(ref.key, ref.name, ref.mime, ref.size, 1),))
-    await desk.adapters["telegram"].send(out)
+    await polling.adapters["telegram"].send(out)
     assert api.sent_to(ENGINEER, "sendDocument")[-1]["document"] == b"#!AMR\n\x3c"
     assert api.sent_to(ENGINEER, "sendVoice") == []

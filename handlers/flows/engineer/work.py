@@ -11,8 +11,9 @@ from handlers.core.context import IDLE, Ctx
 from handlers.core.errors import NotAllowed, StaleAction
 from handlers.core.router import Router
 from handlers.core.texts import lazy
-from handlers.flows import escalation, followup, knowledge
+from handlers.flows import consent, escalation, followup, knowledge
 from handlers.flows.alarms import links
+from handlers.flows.engineer import parts
 from handlers.flows.engineer.keyboard import Action, next_steps, work_buttons
 from handlers.flows.jobs import clocks
 from handlers.flows.jobs.status import move
@@ -91,7 +92,7 @@ def _me(ctx: Ctx) -> Person:
 
 @router.ticket_button(Action.REMOTE, guards=[assignee])
 async def remote(ctx: Ctx, ticket: Ticket, arg: str) -> None:
-    await _progress(ctx, ticket, Progress.REMOTE)
+    await consent.ask_plan(ctx, ticket)  # remote work starts only once the reporter agrees
 
 
 @router.ticket_button(Action.ON_THE_WAY, guards=[assignee])
@@ -276,11 +277,11 @@ async def resolve(ctx: Ctx, ticket: Ticket, r: Resolving, *, prevention: str) ->
     ctx.set_state(IDLE)
     fields = summary_fields(ctx, ticket)
     await ctx.reply("engineer.resolved", **fields)
-    await fault_report.send(ctx, ticket)  # the managers and the archive: the full report
     # the reporter's summary comes last, so its confirm buttons stay at the bottom of the chat
     await fault_report.tell_reporter(ctx, ticket, me, fixed_rows(ticket))
     await links.tell_followers(ctx, ticket, "alarm.follower_fixed", name=me.name)
     await knowledge.offer(ctx, ticket)
+    await parts.ask(ctx, ticket)  # then the managers' full report, with the parts used
 
 
 async def _ticket_in_dialogue(ctx: Ctx) -> Ticket:

@@ -87,9 +87,12 @@ async def stop_all(ctx: Ctx, ticket: Ticket) -> None:
     await timers.cancel_for_ticket(ctx.tx, ticket.id or 0)
 
 
-async def pause(ctx: Ctx, ticket: Ticket) -> bool:
-    """Stop the resolution clock while waiting for the reporter, if the policy says so."""
-    if not ctx.config.sla.pause_when_waiting or ticket.paused_at is not None:
+async def pause(ctx: Ctx, ticket: Ticket, *, allowed: bool | None = None) -> bool:
+    """Stop the resolution clock while waiting for the reporter, if the policy says so
+    (`allowed`: the policy's word on another wait, e.g. `consent_pauses`)."""
+    if allowed is None:
+        allowed = ctx.config.sla.pause_when_waiting
+    if not allowed or ticket.paused_at is not None:
         return False
     ticket.paused_at = ctx.now
     ctx.tx.add(ticket)

@@ -17,7 +17,7 @@ from handlers.core.errors import StaleAction
 from handlers.core.router import Router
 from handlers.flows.alarms import links
 from handlers.flows.engineer.keyboard import work_buttons
-from handlers.flows.jobs import clocks
+from handlers.flows.jobs import clocks, duty
 from handlers.flows.jobs.status import move
 from handlers.flows.jobs.summary import (
     STAFF,
@@ -30,9 +30,8 @@ from handlers.flows.jobs.summary import (
     tell_managers,
     voices,
 )
-from handlers.rules import rota
 from storage import people, tickets, timers
-from storage.models import Page, PageState, Person, Role, Ticket, TicketStatus, Timer
+from storage.models import Page, PageState, Person, Ticket, TicketStatus, Timer
 
 router = Router("paging")
 PAGEABLE = (TicketStatus.NEW, TicketStatus.PAGED)
@@ -55,16 +54,14 @@ class Event(StrEnum):
 
 
 async def candidates(ctx: Ctx, ticket: Ticket) -> list[Person]:
-    """On-duty engineers not yet paged for this ticket, best first.
+    """On-duty engineers not yet paged for this ticket, best first: those on shift at the
+    ticket's site by the rota (jobs/duty.py), then everyone else on duty now.
 
     Best = has the skill for the category, works at the ticket's site, holds fewest open jobs.
     """
     already = {p.person_id for p in await tickets.pages(ctx.tx, ticket.id or 0)}
-    zone = ctx.config.zone
-    pool = [
-        p for p in await people.people_with_roles(ctx.tx, (Role.ENGINEER,))
-        if p.on_duty and p.id not in already and rota.on_duty(p.rota, ctx.now, zone)
-    ]
+    on_shift, others = await duty.available(ctx, ticket.site)
+    pool = [p for p in on_shift + others if p.id not in already]
     load = await people.open_job_counts(ctx.tx, [p.id for p in pool if p.id is not None])
 
     def rank(p: Person) -> tuple[int, int, int, int]:
@@ -72,7 +69,9 @@ async def candidates(ctx: Ctx, ticket: Ticket) -> list[Person]:
         local = bool(ticket.site) and p.site == ticket.site
         return (not skilled, not local, load.get(p.id or 0, 0), p.id or 0)
 
-    return sorted(pool, key=rank)
+    here = {p.id for p in on_shift}
+    return sorted((p for p in pool if p.id in here), key=rank) \
+        + sorted((p for p in pool if p.id not in here), key=rank)
 
 
 async def page_next(ctx: Ctx, ticket: Ticket) -> Person | None:

@@ -117,7 +117,7 @@ async def tell_managers(ctx: Ctx, text_key: str, ticket: Ticket, **fields: Any) 
     reporter = await ctx.tx.get(Person, ticket.reporter_id)
     merged = {**summary_fields(ctx, ticket), "reporter": reporter.name if reporter else "-",
               **fields}
-    for manager in await people.people_with_roles(ctx.tx, (Role.MANAGER,)):
+    for manager in await people.managers_for(ctx.tx, ticket.site):
         await ctx.notify(manager, text_key, **merged)
 
 

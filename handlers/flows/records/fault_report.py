@@ -18,11 +18,12 @@ from enum import StrEnum
 from handlers.core.context import Ctx, Rows
 from handlers.core.messages import FileRef
 from handlers.core.texts import Lazy, lazy
+from handlers.flows import consent
 from handlers.flows.jobs.summary import number, priority_label
-from handlers.flows.records import report_doc, report_pdf, ticket_files, timeline
+from handlers.flows.records import parts_used, report_doc, report_pdf, ticket_files, timeline
 from handlers.flows.records.report_doc import Report, Section
 from storage import people, tickets
-from storage.models import Person, Role, Ticket, TicketEvent
+from storage.models import Person, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
 CHAT_LIMIT = 3500  # characters of the report in one chat message (Telegram takes 4096)
@@ -45,9 +46,9 @@ async def tell_reporter(ctx: Ctx, ticket: Ticket, engineer: Person, rows: Rows) 
 
 
 async def send(ctx: Ctx, ticket: Ticket) -> None:
-    """The full report to each service manager, in their language, with its PDF; the PDF is
-    made (and kept) even when no manager is registered."""
-    managers = await people.people_with_roles(ctx.tx, (Role.MANAGER,))
+    """The full report to each service manager of the ticket's site, in their language, with
+    its PDF; the PDF is made (and kept) even when no manager is registered."""
+    managers = await people.managers_for(ctx.tx, ticket.site)
     langs = sorted({ctx.texts.default, *(ctx.texts.lang(m.language) for m in managers)})
     docs = {lang: await build(ctx, ticket, lang) for lang in langs}
     pdfs = {lang: await _pdf(ctx, ticket, docs[lang], lang) for lang in langs}
@@ -79,6 +80,8 @@ async def build(ctx: Ctx, ticket: Ticket, lang: str) -> Report:
             _facts(ctx, lang, ticket, names),
             *(Section(ctx.t(f"report.full.{part}", lang), text=getattr(ticket, part) or "-")
               for part in ("description", "cause", "fix", "prevention")),
+            *consent.report_sections(ctx, lang, events, names),
+            await parts_used.section(ctx, lang, ticket),
             _deadlines(ctx, lang, ticket, events),
             Section(ctx.t("report.full.timeline", lang),
                     timeline.steps(ctx, lang, events, names)),

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from handlers.flows.reporting import queries
+from handlers.flows.reporting import by_site, queries
 from handlers.flows.reporting.period import Period
 from storage.uow import Tx
 
@@ -32,8 +32,9 @@ class Classification:
     articles_missing: list[tuple[str, int]]  # (category, tickets with no article shown)
 
 
-async def classify(tx: Tx, period: Period) -> Classification:
-    return of(await queries.load(tx, period), period)
+async def classify(tx: Tx, period: Period, sites: tuple[str, ...] = ()) -> Classification:
+    """The period's classification; `sites`: only those sites', () = every site."""
+    return of(await by_site.narrow(tx, await queries.load(tx, period), period, sites), period)
 
 
 def of(h: queries.History, period: Period) -> Classification:

@@ -20,7 +20,9 @@ Definitions (the same in chat, on the command line and on the dashboard):
 - recurrences, escalations by tier and SLA breaches: events in the period; complaints: those
   lodged in the period;
 - monitoring (alerts, incidents, noise, alarm to page / acknowledgement, alarm-born tickets,
-  availability): see handlers/flows/reporting/monitoring.py.
+  availability): see handlers/flows/reporting/monitoring.py;
+- inspections (done, late, missed, open, faults found): see reporting/inspections.py;
+- spare parts used (quantity and jobs per part): see reporting/parts.py.
 """
 
 from __future__ import annotations
@@ -32,10 +34,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.flows import escalation, followup
-from handlers.flows.reporting import monitoring, queries
+from handlers.flows.reporting import by_site, inspections, monitoring, parts, queries
 from handlers.flows.reporting.period import Period, week_starts
 from handlers.flows.reporting.rates import Durations, Rate, Targets
 from storage.models import Ticket, TicketStatus
+from storage.parts import Used
 from storage.uow import Tx
 
 PRIORITIES = ("P1", "P2", "P3", "P4")
@@ -77,16 +80,22 @@ class Figures:
     breaches: dict[str, int]
     weeks: list[Week] = field(default_factory=list)
     monitoring: monitoring.Monitoring = field(default_factory=monitoring.Monitoring)
+    inspections: inspections.Inspections = field(default_factory=inspections.Inspections)
+    parts: dict[str, Used] = field(default_factory=dict)  # part code → used in the period
 
 
 async def compute(
-    tx: Tx, period: Period, now: datetime, targets: Targets | None = None
+    tx: Tx, period: Period, now: datetime, targets: Targets | None = None,
+    sites: tuple[str, ...] = (),
 ) -> Figures:
+    """The period's figures; `sites`: only those sites' (see by_site.py), () = every site."""
     targets = targets or Targets()
-    history = await queries.load(tx, period)
+    history = await by_site.narrow(tx, await queries.load(tx, period), period, sites)
     fig = of(history, period, now, targets)
     fig.monitoring = await monitoring.compute(tx, period, now, history.tickets,
-                                              targets.availability)
+                                              targets.availability, sites)
+    fig.inspections = await inspections.compute(tx, period, sites)
+    fig.parts = await parts.compute(tx, period, sites)
     return fig
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import func, or_, select
 from sqlmodel import col
 
 from handlers.flows.alarms import links
+from handlers.flows.reporting import by_site
 from handlers.flows.reporting.period import Period
 from handlers.flows.reporting.rates import Durations
 from storage.models import AlarmRecord, Incident, Ticket
@@ -51,15 +52,15 @@ class Monitoring:
 
 
 async def compute(tx: Tx, period: Period, now: datetime, tickets: list[Ticket],
-                  target: float) -> Monitoring:
+                  target: float, sites: tuple[str, ...] = ()) -> Monitoring:
     start, end = period.start, min(period.end, now)
     alerts = int(await tx.scalar(select(func.count()).select_from(AlarmRecord).where(
         col(AlarmRecord.received_at) >= period.start, col(AlarmRecord.received_at) < period.end,
-    )) or 0)
-    incidents = await tx.scalars(select(Incident).where(
+    )) or 0) if not sites else await by_site.alerts(tx, period, sites)
+    incidents = by_site.incidents(await tx.scalars(select(Incident).where(
         col(Incident.first_at) < period.end,
         or_(col(Incident.cleared_at).is_(None), col(Incident.cleared_at) >= period.start),
-    ))
+    )), sites)
     heard = [i for i in incidents if period.contains(i.received_at)]
     by_id = {t.id: t for t in tickets}
     paged = [i for i in heard if i.paged_at is not None]

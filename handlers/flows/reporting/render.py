@@ -15,6 +15,7 @@ from typing import Any
 
 from handlers.core import escape
 from handlers.core.texts import Texts
+from handlers.flows.reporting import inspections, parts
 from handlers.flows.reporting.figures import Figures
 from handlers.flows.reporting.rates import Durations, Rate, plain
 
@@ -60,7 +61,7 @@ def duration(lb: Labels, d: Durations) -> str:
 def is_empty(fig: Figures) -> bool:
     return not (fig.tickets or fig.self_service.met or fig.complaints
                 or fig.response.total or fig.resolution.total or fig.survey_response.total
-                or fig.monitoring.alerts)
+                or fig.monitoring.alerts or fig.inspections.due)
 
 
 def headline(fig: Figures, lb: Labels) -> list[tuple[str, str]]:
@@ -97,7 +98,8 @@ def rows(fig: Figures, lb: Labels) -> list[tuple[str, str]]:
         out.append((lb(key), ", ".join(named) or "-"))
     listed = list(fig.articles.items())[:MAX_ARTICLES]
     out.append((lb("by_article"), ", ".join(f"{a} {s}/{ok}" for a, (s, ok) in listed) or "-"))
-    return out + monitoring_rows(fig, lb)
+    return (out + monitoring_rows(fig, lb) + inspections.rows(fig.inspections, lb)
+            + parts.rows(fig.parts, lb))
 
 
 def monitoring_rows(fig: Figures, lb: Labels) -> list[tuple[str, str]]:
