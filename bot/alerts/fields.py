@@ -116,7 +116,10 @@ def iso_time(value: object, where: str) -> datetime:
         raise PayloadError(f"{where}: no time zone (add Z or +08:00)")
     if when.year < 1971:
         raise PayloadError(f"{where}: not a real time")  # Go's zero time: "not set"
-    return when.astimezone(UTC)
+    try:
+        return when.astimezone(UTC)
+    except OverflowError:  # 9999-12-31 at -23:00 is past the last day Python can hold
+        raise PayloadError(f"{where}: not a real time") from None
 
 
 def epoch_time(value: float, where: str) -> datetime:

@@ -1,8 +1,10 @@
 """The callback endpoint: URL verification (GET) and encrypted messages (POST).
 
-A POST is checked (timestamp window, signature, receive id, replay), answered at once with
-an empty 200 — WeCom retries anything slower than about five seconds — and handed to
-`on_message` in a background task. Refusals are logged with the reason and ids only.
+A POST is checked (timestamp window, signature, receive id), answered at once with an empty
+200 — WeCom retries anything slower than about five seconds — and handed to `on_message` in a
+background task. A genuine callback whose update was taken already (WeCom's retry, or a
+replay) gets the same empty 200 and is dropped: a refusal would only make WeCom retry again.
+Refusals are logged with the reason and ids only.
 """
 
 from __future__ import annotations
@@ -64,6 +66,10 @@ class CallbackEndpoint:
             fields = await self._read(request)
         except Refused as exc:
             return _refuse(request, exc)
+        if not self._seen.add_new(update_id(fields), True):
+            log.info("wecom update %s again (a retry or a replay): taken already, dropped",
+                     update_id(fields))
+            return web.Response(text="")
         task = asyncio.create_task(self._handle(fields))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -90,10 +96,7 @@ class CallbackEndpoint:
         outer = _xml(await request.read())
         if not outer.get("Encrypt"):
             raise Refused("no Encrypt element", 400)
-        fields = _xml(self._open(q, outer["Encrypt"]))
-        if not self._seen.add_new(update_id(fields), True):
-            raise Refused(f"replayed update {update_id(fields)}")
-        return fields
+        return _xml(self._open(q, outer["Encrypt"]))
 
     def _check_time(self, timestamp: str) -> None:
         if not TIMESTAMP.fullmatch(timestamp):

@@ -178,6 +178,8 @@ async def test_a_new_request_makes_the_older_buttons_stale(app, reporter, engine
     await engineer.presses("远程处理")  # still offered: the reporter has not agreed
     await engineer.says(PLAN)
 
+    first = next(m for m in reporter.inbox() if "远程改灌溉计划" in m.text)
+    assert first.text.endswith("这个申请已被工程师的新申请代替。") and first.buttons == ()
     await reporter.presses_data(old_yes)
     assert "已被工程师的新申请代替" in reporter.last().text
     assert (await ticket(app)).progress == ""
@@ -185,6 +187,18 @@ async def test_a_new_request_makes_the_older_buttons_stale(app, reporter, engine
     await reporter.presses("同意")
     assert PLAN in engineer.last().text and "同意了" in engineer.last().text
     assert [e.details["n"] for e in await events(app, "consent_given")] == [2]
+
+
+async def test_an_answered_request_keeps_its_words_and_loses_its_buttons(app, clock, reporter,
+                                                                        engineer):
+    await asked(reporter, engineer)
+    await tick(app, clock, minutes=30)  # the reminder carries the buttons too
+    await reporter.presses("不同意")
+
+    shown = [m for m in reporter.inbox() if PLAN in m.text]
+    assert len(shown) == 2 and all(m.buttons == () for m in shown)
+    assert shown[0].text.startswith("工程师 张工 申请远程操作您的系统（工单 FL-000001）")
+    assert all("✗ 您已于" in m.text and "答复不同意" in m.text for m in shown)
 
 
 async def test_forged_answers_get_a_clear_reply(app, reporter, engineer):
@@ -417,13 +431,16 @@ async def test_after_silence_the_engineer_may_record_consent_by_phone(app, clock
     await tick(app, clock, minutes=30)  # then the engineer is told
     assert labels(engineer.last()) == ["出发去现场", "已电话征得同意"]
 
+    old_yes = reporter.button("同意")
     await engineer.presses("已电话征得同意")
     await engineer.says("李明本人")
 
     assert (await ticket(app)).progress == Progress.REMOTE
     noted = reporter.last().text  # the reporter sees what was recorded in their place
+    asked_msgs = [m for m in reporter.inbox() if PLAN in m.text and m is not reporter.last()]
+    assert asked_msgs and all(m.buttons == () and "李明本人 已于" in m.text for m in asked_msgs)
     assert "张工 记录：李明本人 已电话同意" in noted and "FL-000001" in noted
-    await reporter.presses("同意")  # the old request's button: answered already
+    await reporter.presses_data(old_yes)  # pressed on a screen not yet updated: answered
     assert "已于" in reporter.last().text
     assert len(await events(app, "consent_given")) == 1
 

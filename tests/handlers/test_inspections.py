@@ -8,9 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.bootstrap import Frontline
+from bot.dashboard import COOKIE, issue_token
 from handlers.core.messages import FileRef
 from storage import tickets as ticket_rows
 from storage.models import (
@@ -386,3 +388,23 @@ async def test_help_tells_engineers_and_managers_about_inspections(engineer, man
     assert "/inspect" in engineer.last().text
     await manager.says("/help")
     assert "漏检（巡检超时未完成）" in manager.last().text
+
+
+async def test_the_dashboard_shows_inspections_done_and_faults_found(app, clock, engineer):
+    await due(app, clock)
+    await engineer.presses("开始")
+    await engineer.presses("异常")
+    await engineer.says("轴承有异响")
+    await engineer.says("0.25")
+    await engineer.sends_photo(PHOTO)
+    await engineer.presses("跳过")
+
+    async with TestClient(TestServer(app.web_app)) as client:
+        token = issue_token(app.settings.files_dir, app.clock.now(), 15)
+        login = await client.get(f"/dashboard/login?token={token}", allow_redirects=False)
+        client.session.cookie_jar.update_cookies({COOKIE: login.cookies[COOKIE].value})
+        html = await (await client.get("/dashboard")).text()
+        data = await (await client.get("/dashboard/data.json")).json()
+    row = "完成 1（逾期完成 0）· 漏检 0 · 未完成 0 · 发现问题 1（开单 1）"
+    assert "巡检" in html and row in html
+    assert row in data["parts"]["figures"]  # the 30-second refresh carries it too

@@ -22,6 +22,7 @@ from handlers.flows.consent.base import (
     Request,
     State,
     answer_rows,
+    close_buttons,
     locked,
     may_go_remote,
     on_site_rows,
@@ -87,7 +88,10 @@ async def ask(ctx: Ctx, ticket: Ticket, plan: str) -> None:
     """Put the plan to the reporter; a request before it that is still open is superseded."""
     assert ctx.person is not None
     me = ctx.person
-    n = len(requests(await tickets.events(ctx.tx, ticket.id or 0))) + 1
+    found = requests(await tickets.events(ctx.tx, ticket.id or 0))
+    n = len(found) + 1
+    if found and not found[-1].answer:  # the older request's buttons say it was replaced
+        await close_buttons(ctx, ticket, found[-1], lazy("consent.outcome.superseded"))
     reporter = await ctx.tx.get(Person, ticket.reporter_id)
     sent = None if reporter is None else await ctx.notify(
         reporter, "consent.request", answer_rows(ticket, n), name=me.name, plan=plan,
@@ -98,7 +102,8 @@ async def ask(ctx: Ctx, ticket: Ticket, plan: str) -> None:
                                 unreachable=True)
         await ctx.reply("consent.unreachable", on_site_rows(ticket, n), number=number(ticket))
         return
-    await tickets.add_event(ctx.tx, ticket, Event.ASKED, ctx.now, me.id, n=n, plan=plan)
+    await tickets.add_event(ctx.tx, ticket, Event.ASKED, ctx.now, me.id, n=n, plan=plan,
+                            message=sent)
     await schedule(ctx, ticket, Due.REMIND, n)
     await timers.cancel(ctx.tx, timer_key(Due.LAPSE, ticket))  # an earlier request's
     paused = await clocks.pause(ctx, ticket, allowed=ctx.config.sla.consent_pauses)
@@ -143,6 +148,7 @@ async def answer(ctx: Ctx, ticket: Ticket, n: int, *, agreed: bool) -> None:
     kind = Event.GIVEN if agreed else Event.REFUSED
     await tickets.add_event(ctx.tx, ticket, kind, ctx.now, me.id, n=n)
     await timers.cancel(ctx.tx, timer_key(Due.REMIND, ticket), timer_key(Due.LAPSE, ticket))
+    await close_buttons(ctx, ticket, asked, lazy(f"consent.outcome.{kind}", when=ctx.now))
     if agreed:
         await _go_remote(ctx, ticket, asked, me)
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 from handlers.core import logctx, tokens
 from handlers.core.context import Btn, Ctx, Rows
 from handlers.core.router import Router
+from handlers.core.texts import Lazy
 from handlers.flows.engineer.keyboard import Action as Work
 from handlers.flows.engineer.keyboard import next_steps
 from handlers.flows.jobs import clocks
@@ -87,6 +88,7 @@ class Request:
     answered_by: int | None = None
     answered_at: datetime | None = None
     by_phone: str = ""  # who agreed by phone (as the engineer typed it); answered_by recorded it
+    messages: tuple[str, ...] = ()  # the reporter's messages with its buttons (ask, reminder)
 
     @property
     def agreed(self) -> bool:
@@ -102,12 +104,16 @@ def requests(events: Sequence[TicketEvent]) -> list[Request]:
     found: dict[int, Request] = {}
     for e in events:
         n = _n(e)
+        message = (e.details or {}).get("message")
         if e.kind == Event.ASKED and n:
-            found[n] = Request(n, str(e.details.get("plan", "")), e.actor_id, utc(e.at))
+            found[n] = Request(n, str(e.details.get("plan", "")), e.actor_id, utc(e.at),
+                               messages=(message,) if isinstance(message, str) else ())
+        elif e.kind == Event.REMINDED and n in found and isinstance(message, str):
+            found[n] = replace(found[n], messages=(*found[n].messages, message))
         elif e.kind in ANSWERS and n in found and not found[n].answer:
-            r = found[n]
-            found[n] = Request(r.n, r.plan, r.engineer_id, r.asked_at, e.kind, e.actor_id,
-                               utc(e.at), str((e.details or {}).get("by_phone", "")))
+            found[n] = replace(found[n], answer=e.kind, answered_by=e.actor_id,
+                               answered_at=utc(e.at),
+                               by_phone=str((e.details or {}).get("by_phone", "")))
     return sorted(found.values(), key=lambda r: r.n)
 
 
@@ -153,10 +159,13 @@ async def schedule(ctx: Ctx, ticket: Ticket, kind: Due, n: int) -> None:
                           payload={"n": n})
 
 
-async def tell_reporter(ctx: Ctx, ticket: Ticket, key: str, rows: Rows, **fields: Any) -> None:
+async def tell_reporter(ctx: Ctx, ticket: Ticket, key: str, rows: Rows,
+                        **fields: Any) -> str | None:
+    """The message's key; None when the reporter cannot be reached."""
     reporter = await ctx.tx.get(Person, ticket.reporter_id)
-    if reporter is not None:
-        await ctx.notify(reporter, key, rows, number=number(ticket), **fields)
+    if reporter is None:
+        return None
+    return await ctx.notify(reporter, key, rows, number=number(ticket), **fields)
 
 
 async def locked(ctx: Ctx, ticket: Ticket) -> Ticket:
@@ -173,3 +182,15 @@ async def start_remote(ctx: Ctx, ticket: Ticket, asked: Request) -> dict[str, An
     ticket.progress = str(Progress.REMOTE)
     await clocks.resume(ctx, ticket)
     return summary_fields(ctx, ticket)
+
+
+async def close_buttons(ctx: Ctx, ticket: Ticket, asked: Request, outcome: Lazy) -> None:
+    """The reporter's request (and its reminder) keep their words, lose their buttons and say
+    how it ended: nothing stale stays pressable on any channel."""
+    reporter = await ctx.tx.get(Person, ticket.reporter_id)
+    engineer = await ctx.tx.get(Person, asked.engineer_id) if asked.engineer_id else None
+    if reporter is None:
+        return
+    for key in asked.messages:
+        await ctx.edit(key, reporter, "consent.request_closed", name=engineer.name if engineer
+                       else "-", number=number(ticket), plan=asked.plan, outcome=outcome)

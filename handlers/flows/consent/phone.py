@@ -16,6 +16,7 @@ from handlers.flows.consent.base import (
     Event,
     Phoned,
     State,
+    close_buttons,
     requests,
     router,
     start_remote,
@@ -67,6 +68,8 @@ async def phone_who(ctx: Ctx, text: str) -> None:
     me = ctx.person
     await tickets.add_event(ctx.tx, ticket, Event.GIVEN, ctx.now, me.id, n=asked.n, by_phone=who)
     await timers.cancel(ctx.tx, timer_key(Due.REMIND, ticket), timer_key(Due.LAPSE, ticket))
+    await close_buttons(ctx, ticket, asked, lazy("consent.outcome.by_phone", who=who,
+                                                 when=ctx.now))
     fields = await start_remote(ctx, ticket, asked)
     await ctx.reply("consent.phone_recorded", work_buttons(ticket), who=who, plan=asked.plan,
                     **fields)

@@ -32,9 +32,9 @@ async def remind(ctx: Ctx, ticket: Ticket, timer: Timer) -> None:
     if asked is None:
         return
     engineer = await ctx.tx.get(Person, asked.engineer_id) if asked.engineer_id else None
-    await tickets.add_event(ctx.tx, ticket, Event.REMINDED, ctx.now, n=asked.n)
-    await tell_reporter(ctx, ticket, "consent.reminder", answer_rows(ticket, asked.n),
-                        name=engineer.name if engineer else "-", plan=asked.plan)
+    sent = await tell_reporter(ctx, ticket, "consent.reminder", answer_rows(ticket, asked.n),
+                               name=engineer.name if engineer else "-", plan=asked.plan)
+    await tickets.add_event(ctx.tx, ticket, Event.REMINDED, ctx.now, n=asked.n, message=sent)
     await schedule(ctx, ticket, Due.LAPSE, asked.n)
 
 
