@@ -51,7 +51,7 @@ class Desk:
     def __init__(
         self, db: Database, clock: Clock, config: DeskConfig, texts: Texts, routes: Routes,
         kb: Searcher | None = None, files: FileKeeper | None = None,
-        flood: FloodGuard | None = None, alarm_lanes: int = 2,
+        flood: FloodGuard | None = None, alarm_lanes: int = 1,
     ) -> None:
         self.db, self.clock, self.config, self.texts, self.kb = db, clock, config, texts, kb
         self.files, self.routes = files, routes

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.settings import Settings
 from handlers.core.messages import Alarm
 
 
@@ -15,11 +16,20 @@ def alarm(n: int) -> Alarm:
                  firing=True, at=datetime(2026, 12, 1, 2, 0, tzinfo=UTC), severity="critical")
 
 
+@pytest.fixture
+def settings(settings):  # type: ignore[no-untyped-def]
+    return settings.model_copy(update={"alarm_lanes": 2})
+
+
+def test_one_lane_unless_configured():
+    assert Settings(channels="").alarm_lanes == 1  # measured best: docs/benchmarks.md
+
+
 async def test_alarm_steps_beyond_the_lanes_wait_and_chat_goes_past_them(app, reporter,
                                                                          database_url):
     if database_url.startswith("sqlite"):
         pytest.skip("SQLite has one writer: a step held open in its transaction holds chat too")
-    assert app.desk.alarm_lane._value == 2  # FRONTLINE_ALARM_LANES' default
+    assert app.desk.alarm_lane._value == 2  # FRONTLINE_ALARM_LANES=2
     inside, most = 0, 0
     release, full = asyncio.Event(), asyncio.Event()
 
