@@ -58,6 +58,8 @@ function showPane(pane) {
       if (on) p.tab.classList.remove("unread");
     }
   }
+  // what arrived while the pane was hidden could not scroll it: show the newest now
+  pane.list.scrollTop = pane.list.scrollHeight;
 }
 
 function addTab(pane) {

@@ -209,3 +209,27 @@ def test_the_demo_time_control_brings_the_follow_up_question(browser, demo_serve
     assert page.locator("[data-testid=demo-now]").inner_text() != shown
     assert reporter.get_by_role("button", name="没有复发").is_enabled()
     page.close()
+
+
+def test_on_a_phone_a_tab_opens_on_its_newest_message(browser, demo_server):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True,
+                            has_touch=True)
+    page.goto(demo_server)
+    page.wait_for_selector("[data-testid=tab] >> nth=2")
+    tabs = page.locator("[data-testid=tab]")
+    reporter, engineer = (page.locator("[data-testid=pane]").nth(i) for i in (0, 1))
+    reporter.locator("[data-testid=input]").fill("3号地块电磁阀打不开，不出水")
+    reporter.locator("[data-testid=send]").click()
+    reporter.get_by_role("button", name="没解决，报修").click()
+    reporter.get_by_role("button", name="单个设备").click()
+    reporter.get_by_role("button", name="确认提交").click()
+    reporter.locator("[data-testid=bot-message]", has_text="FL-000001").first.wait_for()
+    tabs.nth(1).click()
+    engineer.get_by_role("button", name="接单").first.click()
+    page.wait_for_selector("[data-testid=tab].unread >> nth=0")  # the reporter was told
+    tabs.nth(0).click()
+
+    below = reporter.locator("[data-testid=messages]").evaluate(
+        "e => e.scrollHeight - e.scrollTop - e.clientHeight")
+    assert below < 2  # "张工 已接下" that came in meanwhile shows, not what was there before
+    page.close()
