@@ -7,7 +7,6 @@ BEGIN IMMEDIATE already serialises every writer.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,6 +17,8 @@ from sqlalchemy import Select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import SQLModel
+
+from storage.writer_turns import WriterTurns
 
 if TYPE_CHECKING:
     from storage.outbox import Queued
@@ -120,18 +121,20 @@ class Database:
         # SQLite has one writer at a time (BEGIN IMMEDIATE). Queueing this process's
         # transactions here is fair and instant; left to SQLite's busy handler, waiting
         # connections sleep and poll, which cut throughput by half under load.
-        self._one_writer = asyncio.Lock() if not self.postgres else None
+        self._one_writer = WriterTurns() if not self.postgres else None
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
+    async def transaction(self, *, background: bool = False) -> AsyncIterator[Tx]:
         """One transaction, committed when the block ends without an exception; then the
-        outbox rows it queued are handed to the claimant (the only hand-over to delivery)."""
+        outbox rows it queued are handed to the claimant (the only hand-over to delivery).
+        `background` (monitoring's alarms): on SQLite it writes only when no one else waits."""
         if self._one_writer is None:
             async with self._sessions() as session, session.begin():
                 tx = Tx(session, self.postgres, self.claimant)
                 yield tx
         else:
-            async with self._one_writer, self._sessions() as session, session.begin():
+            async with self._one_writer.turn(background=background), self._sessions() as \
+                    session, session.begin():
                 tx = Tx(session, self.postgres, self.claimant)
                 yield tx
         if tx.queued and tx.claimant is not None:  # committed: the rows exist, deliver them

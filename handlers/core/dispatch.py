@@ -173,7 +173,7 @@ class Desk:
         async with self.locks.hold(lock), self.alarm_lane:
             for attempt in (1, 2):
                 try:
-                    async with self.db.transaction() as tx:
+                    async with self.db.transaction(background=True) as tx:
                         now = self.clock.now()
                         if not await conversations.mark_seen(tx, name, item.event_id, now):
                             log.info("duplicate %s %s ignored", name, item.event_id)
