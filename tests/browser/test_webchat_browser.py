@@ -61,6 +61,15 @@ def demo_server(tmp_path: Path) -> Iterator[str]:
         log_file.close()
 
 
+def report_a_valve_fault(reporter) -> None:  # type: ignore[no-untyped-def]
+    """The reporter's pane: describe, not solved, one device, submit."""
+    reporter.locator("[data-testid=input]").fill("3号地块电磁阀打不开，不出水")
+    reporter.locator("[data-testid=send]").click()
+    reporter.get_by_role("button", name="没解决，报修").click()
+    reporter.get_by_role("button", name="单个设备").click()
+    reporter.get_by_role("button", name="确认提交").click()
+
+
 def test_a_reporter_reports_a_fault_and_the_engineer_accepts_it(browser, demo_server):
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.goto(demo_server)
@@ -129,11 +138,7 @@ def test_on_a_phone_one_pane_shows_with_tabs_to_switch_person(browser, demo_serv
     box = reporter.locator("[data-testid=messages]").bounding_box()
     assert box is not None and box.get("height", 0) > 400  # the phone's screen, not a third
 
-    reporter.locator("[data-testid=input]").fill("3号地块电磁阀打不开，不出水")
-    reporter.locator("[data-testid=send]").click()
-    reporter.get_by_role("button", name="没解决，报修").click()
-    reporter.get_by_role("button", name="单个设备").click()
-    reporter.get_by_role("button", name="确认提交").click()
+    report_a_valve_fault(reporter)
     reporter.locator("[data-testid=bot-message]", has_text="FL-000001").first.wait_for()
     page.wait_for_selector("[data-testid=tab].unread")  # the engineer was paged meanwhile
     assert "unread" in (tabs.nth(1).get_attribute("class") or "")
@@ -179,11 +184,7 @@ def test_the_demo_time_control_brings_the_follow_up_question(browser, demo_serve
     page.wait_for_selector("[data-testid=pane] >> nth=2")
     reporter, engineer = page.locator("[data-testid=pane]").nth(0), \
         page.locator("[data-testid=pane]").nth(1)
-    reporter.locator("[data-testid=input]").fill("3号地块电磁阀打不开，不出水")
-    reporter.locator("[data-testid=send]").click()
-    reporter.get_by_role("button", name="没解决，报修").click()
-    reporter.get_by_role("button", name="单个设备").click()
-    reporter.get_by_role("button", name="确认提交").click()
+    report_a_valve_fault(reporter)
     engineer.get_by_role("button", name="接单").first.click()
     engineer.get_by_role("button", name="已解决", exact=True).last.click()
     engineer.get_by_role("button", name="通讯线路或硬件故障").last.click()
@@ -218,11 +219,7 @@ def test_on_a_phone_a_tab_opens_on_its_newest_message(browser, demo_server):
     page.wait_for_selector("[data-testid=tab] >> nth=2")
     tabs = page.locator("[data-testid=tab]")
     reporter, engineer = (page.locator("[data-testid=pane]").nth(i) for i in (0, 1))
-    reporter.locator("[data-testid=input]").fill("3号地块电磁阀打不开，不出水")
-    reporter.locator("[data-testid=send]").click()
-    reporter.get_by_role("button", name="没解决，报修").click()
-    reporter.get_by_role("button", name="单个设备").click()
-    reporter.get_by_role("button", name="确认提交").click()
+    report_a_valve_fault(reporter)
     reporter.locator("[data-testid=bot-message]", has_text="FL-000001").first.wait_for()
     tabs.nth(1).click()
     engineer.get_by_role("button", name="接单").first.click()
