@@ -140,5 +140,10 @@ class Database:
         if tx.queued and tx.claimant is not None:  # committed: the rows exist, deliver them
             tx.claimant.hand_off(tx.queued)
 
+    def someone_waits(self) -> bool:
+        """SQLite: a person's transaction waits for the one writer. Background work that runs
+        several steps in one transaction (the timer batch) commits early when this is True."""
+        return self._one_writer is not None and self._one_writer.someone_waits
+
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -335,20 +335,27 @@ class TimerRunner:
         self.desk = desk
 
     async def run_batch(self, timer_ids: list[int], worker: str) -> int:
-        """Fire claimed timers in one transaction, each in its own savepoint.
+        """Fire claimed timers in one background transaction, each in its own savepoint.
 
         One commit for a batch keeps a burst of due timers fast; the savepoint keeps one
         failing timer from undoing the others (its lease runs out and it is tried again).
+        On SQLite a person's step waiting for the one writer ends the batch's transaction
+        after the timer in hand: the rest fire in the next one, after the person's reply (an
+        alarm storm's grace timers, each opening a ticket, held the writer 100-370 ms).
         """
-        fired = 0
-        async with self.desk.db.transaction() as tx:
-            await _preload(tx, timer_ids)
-            for timer_id in timer_ids:
-                try:
-                    async with tx.savepoint():
-                        fired += await self._fire(tx, timer_id, worker)
-                except Exception:
-                    log.exception("timer %s failed", timer_id)
+        fired, left = 0, list(timer_ids)
+        while left:
+            async with self.desk.db.transaction(background=True) as tx:
+                await _preload(tx, left)
+                while left:
+                    timer_id = left.pop(0)
+                    try:
+                        async with tx.savepoint():
+                            fired += await self._fire(tx, timer_id, worker)
+                    except Exception:
+                        log.exception("timer %s failed", timer_id)
+                    if self.desk.db.someone_waits():
+                        break
         return fired
 
     @logctx.binds(timer="timer_id")

@@ -82,3 +82,24 @@ async def test_a_failing_step_frees_the_turn():
             pass
     async with turns.turn(background=True):  # would hang if a turn were still held
         pass
+
+
+async def test_background_work_out_of_patience_queues_with_the_people():
+    turns, order = WriterTurns(patience=0), []
+    hold = asyncio.Event()
+
+    async def write(name: str, background: bool) -> None:
+        async with turns.turn(background=background):
+            order.append(name)
+            if name == "reply-1":
+                await hold.wait()
+
+    first = asyncio.create_task(write("reply-1", False))
+    await settle()
+    timer = asyncio.create_task(write("timer", True))  # no patience: queues at once
+    await settle()
+    later = asyncio.create_task(write("reply-2", False))
+    await settle()
+    hold.set()
+    await asyncio.gather(first, timer, later)
+    assert order == ["reply-1", "timer", "reply-2"]
