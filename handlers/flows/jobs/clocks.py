@@ -32,8 +32,12 @@ def _key(kind: SlaDue, ticket: Ticket) -> str:
     return f"{kind}:{ticket.id}"
 
 
+def _due(kind: SlaDue, ticket: Ticket, due: datetime) -> timers.Due:
+    return timers.Due(_key(kind, ticket), kind, due, ticket_id=ticket.id)
+
+
 async def _at(ctx: Ctx, kind: SlaDue, ticket: Ticket, due: datetime) -> None:
-    await timers.schedule(ctx.tx, _key(kind, ticket), kind, due, ticket_id=ticket.id)
+    await timers.schedule_all(ctx.tx, [_due(kind, ticket, due)])
 
 
 async def start_all(ctx: Ctx, ticket: Ticket, start: datetime | None = None) -> None:
@@ -44,19 +48,23 @@ async def start_all(ctx: Ctx, ticket: Ticket, start: datetime | None = None) -> 
     ticket.resolve_due = sla.resolve_due(p, begin)
     ticket.onsite_due = sla.onsite_due(p, begin)
     ctx.tx.add(ticket)
+    clocks = []
     if ticket.responded_at is None:
-        await _at(ctx, SlaDue.RESPONSE_DUE, ticket, ticket.response_due)
-        await _at(ctx, SlaDue.RESPONSE_WARN, ticket, sla.warn_at(p, begin, ticket.response_due))
+        clocks += [_due(SlaDue.RESPONSE_DUE, ticket, ticket.response_due),
+                   _due(SlaDue.RESPONSE_WARN, ticket, sla.warn_at(p, begin, ticket.response_due))]
     if ticket.onsite_due is not None and ticket.progress != Progress.ON_SITE:
-        await _at(ctx, SlaDue.ONSITE_DUE, ticket, ticket.onsite_due)
-    await schedule_resolve(ctx, ticket, begin)
+        clocks.append(_due(SlaDue.ONSITE_DUE, ticket, ticket.onsite_due))
+    await timers.schedule_all(ctx.tx, clocks + _resolve(ctx, ticket, begin))
+
+
+def _resolve(ctx: Ctx, ticket: Ticket, start: datetime) -> list[timers.Due]:
+    warn = ctx.config.sla.warn_at(ticket.priority, start, ticket.resolve_due)
+    return [_due(SlaDue.RESOLVE_DUE, ticket, ticket.resolve_due),
+            _due(SlaDue.RESOLVE_WARN, ticket, warn)]
 
 
 async def schedule_resolve(ctx: Ctx, ticket: Ticket, start: datetime) -> None:
-    sla = ctx.config.sla
-    await _at(ctx, SlaDue.RESOLVE_DUE, ticket, ticket.resolve_due)
-    await _at(ctx, SlaDue.RESOLVE_WARN, ticket,
-              sla.warn_at(ticket.priority, start, ticket.resolve_due))
+    await timers.schedule_all(ctx.tx, _resolve(ctx, ticket, start))
 
 
 async def recheck_resolution(ctx: Ctx, ticket: Ticket) -> None:
