@@ -3,6 +3,7 @@
     .venv/bin/python bench/alarm_storm.py [--alerts 10000] [--devices 1000] [--duration 60]
         [--reporters 50] [--chat-rate 10] [--grace 5]
         [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/fl_storm] [--replicas 3]
+        [--alarm-replicas K [--alarm-nice N]]
 
 The registry the bench writes: a gateway `gw-storm` with 20 % of the devices (sensors) behind
 it, 5 % flapping devices, 10 % with a real fault, 20 % with a blip (fires, clears a second
@@ -20,7 +21,9 @@ incidents against real faults, tickets and pages (duplicates), alarms recorded a
 alert→page time, the reporters' time-to-reply p99 storm / baseline, peak RSS.
 
 One setup per run: SQLite with 1 replica, or --postgres (its public schema is dropped) with
---replicas replicas.
+--replicas replicas. With --alarm-replicas K the last K replicas take the alerts and the others
+run with FRONTLINE_ALARM_INTAKE=false and take the chat (alarm intake in its own processes,
+optionally at a lower CPU priority, --alarm-nice); without it every replica takes both.
 """
 
 from __future__ import annotations
@@ -392,12 +395,19 @@ async def run(args: argparse.Namespace, url: str, replicas: int, tmp: Path) -> N
                       FRONTLINE_ALARM_RULES_FILE=str(tmp / "alarms.toml"))
     # One first, then the rest (a rolling start): replicas starting together all write the
     # registry at once and all but one stop on the device table's primary key.
-    cluster.start(0)
+    split = 0 < args.alarm_replicas < replicas  # the last K take the alerts, the rest chat
+    chat_only = {"FRONTLINE_ALARM_INTAKE": "false"} if split else {}
+    cluster.start(0, **chat_only)
     await wait_healthy(cluster.backends[:1], cluster.procs[:1], tmp)
     for i in range(1, replicas):
-        cluster.start(i)
+        if split and i >= replicas - args.alarm_replicas:
+            cluster.start(i, nice=args.alarm_nice)
+        else:
+            cluster.start(i, **chat_only)
     await wait_healthy(cluster.backends, [p for p in cluster.procs if p], tmp)
     targets = cluster.backends
+    alarm_targets = targets[replicas - args.alarm_replicas:] if split else targets
+    targets = targets[:replicas - args.alarm_replicas] if split else targets
     chats = int(args.chat_rate * args.duration)
     state = Sending()
     try:
@@ -425,7 +435,7 @@ async def run(args: argparse.Namespace, url: str, replicas: int, tmp: Path) -> N
         ticker = asyncio.create_task(progress("storm", t0, api, state, 2 * storm.unique, chats))
         (storm_sent, storm_errors), _ = await asyncio.gather(
             load(api, targets, args.reporters, chats, args.chat_rate),
-            send_storm(storm, targets, t0, state))
+            send_storm(storm, alarm_targets, t0, state))
         expected = 1 + len(storm.groups["flapping"]) + len(storm.groups["faults"])
         try:  # the last pages come a grace period (and a sweep) after the last alert
             await api.wait_for(lambda: len(api.pages) >= expected, within=args.grace + 120)
@@ -475,6 +485,10 @@ def main() -> None:
     ap.add_argument("--warmup", type=float, default=3, help="seconds of chat before measuring")
     ap.add_argument("--postgres", default="", help="an asyncpg URL; its public schema is dropped")
     ap.add_argument("--replicas", type=int, default=3, help="with --postgres")
+    ap.add_argument("--alarm-replicas", type=int, default=0,
+                    help="the last K replicas take the alerts, the others the chat")
+    ap.add_argument("--alarm-nice", type=int, default=0,
+                    help="with --alarm-replicas: their niceness (lower CPU priority)")
     ap.add_argument("--keep-logs", default="", help="copy the replicas' logs to this folder")
     args = ap.parse_args()
     gc.disable()  # as bench/load.py: the harness's own GC passes would count as the desk's time

@@ -82,6 +82,7 @@ class Settings(DeskConfig, BaseSettings):
     alerts_token: SecretStr = SecretStr("")
     alerts_max_body_bytes: int = Field(256 * 1024, ge=1024)  # per request or MQTT message
     alarm_lanes: int = Field(1, ge=1, le=64)  # alarm steps at once per process; chat not held
+    alarm_intake: bool = True  # false: a chat-only replica (no /alerts/*, no MQTT)
     mqtt_url: SecretStr = SecretStr("")  # mqtt://[user:password@]host[:port]; mqtts:// TLS
     mqtt_topic: str = "frontline/alarms/#"
     mqtt_client_id: str = ""  # set: a persistent session, the broker keeps alarms meanwhile

@@ -1,5 +1,7 @@
 """All alarm sources of one process, built from the settings: the webhook routes (only with
-FRONTLINE_ALERTS_TOKEN set) and the MQTT subscriber (only with FRONTLINE_MQTT_URL set).
+FRONTLINE_ALERTS_TOKEN set) and the MQTT subscriber (only with FRONTLINE_MQTT_URL set), neither
+on a chat-only replica (FRONTLINE_ALARM_INTAKE=false: alarms go to other processes, so an alarm
+storm never shares an event loop with people's replies).
 
 Bootstrap builds one with the desk's `receive`, calls `attach(app)` while it assembles the
 web app, `start()` once the desk is up, `stop()` on the way down, and shows `status()` in
@@ -26,8 +28,11 @@ log = logging.getLogger(__name__)
 class AlarmSources:
     def __init__(self, receive: Receive, clock: Clock, *, token: str = "",
                  max_body_bytes: int = 256 * 1024, mqtt: MqttSource | None = None,
-                 counters: Counters | None = None) -> None:
+                 counters: Counters | None = None, intake: bool = True) -> None:
         self.counters = counters or Counters()
+        self.intake = intake
+        token = token if intake else ""
+        mqtt = mqtt if intake else None
         self.routes = (AlertRoutes(receive, self.counters, clock, token=token,
                                    max_body_bytes=max_body_bytes) if token else None)
         self.mqtt = mqtt
@@ -38,7 +43,7 @@ class AlarmSources:
         """`registry`: the app's /metrics registry (bot/metrics.py `attach_metrics`), where
         the alert counters go; without one they are kept aside."""
         counters = Counters(registry)
-        url = settings.mqtt_url.get_secret_value()
+        url = settings.mqtt_url.get_secret_value() if settings.alarm_intake else ""
         mqtt = MqttSource(
             Broker.from_url(url), settings.mqtt_topic, receive, counters, clock,
             client_id=settings.mqtt_client_id, max_bytes=settings.alerts_max_body_bytes,
@@ -46,10 +51,15 @@ class AlarmSources:
                             settings.mqtt_reconnect_max_seconds),
         ) if url else None
         return cls(receive, clock, token=settings.alerts_token.get_secret_value(),
-                   max_body_bytes=settings.alerts_max_body_bytes, mqtt=mqtt, counters=counters)
+                   max_body_bytes=settings.alerts_max_body_bytes, mqtt=mqtt, counters=counters,
+                   intake=settings.alarm_intake)
 
     def attach(self, app: web.Application) -> None:
         """Add the webhook routes; without a token there are none (a 404), said once here."""
+        if not self.intake:
+            log.info("alerts: a chat-only replica (FRONTLINE_ALARM_INTAKE=false): /alerts/* "
+                     "webhooks and MQTT are off here")
+            return
         if self.routes is None:
             log.info("alerts: FRONTLINE_ALERTS_TOKEN is not set: /alerts/* webhooks are off")
             return

@@ -28,6 +28,7 @@ from handlers.core.flood import FloodGuard
 from handlers.core.inputs import seen
 from handlers.core.locks import KeyedLocks
 from handlers.core.messages import Alarm, Heartbeat, Incoming, Kind, Outgoing
+from handlers.core.recent import RecentIds
 from handlers.core.router import (
     DIALOGUE_SCOPE,
     TICKET_SCOPE,
@@ -60,6 +61,10 @@ class Desk:
         # alarm steps hold a database connection and the event loop at once in a process;
         # the rest wait their turn (the sender waits, MQTT reads slower), chat never does.
         self.alarm_lane = asyncio.Semaphore(max(1, alarm_lanes))
+        # Senders resend (Alertmanager's repeat interval, retries after a timeout, a copy to
+        # each replica): a replay this process has handled is answered without a
+        # transaction, which in a storm was half the writes.
+        self.recent_alarms = RecentIds()
         self.flood = flood  # None: no flood control (command-line and scheduled work)
         self._busy, self._idle = 0, asyncio.Event()
         self._idle.set()
@@ -169,6 +174,9 @@ class Desk:
         entry = self.routes.entries.get(name)
         if entry is None:
             raise LookupError(f"no flow takes {name}s")
+        if (name, item.event_id) in self.recent_alarms:
+            log.info("duplicate %s %s ignored (handled here)", name, item.event_id)
+            return False
         lock = ("alarm", item.key if isinstance(item, Alarm) else item.device)
         async with self.locks.hold(lock), self.alarm_lane:
             for attempt in (1, 2):
@@ -177,11 +185,15 @@ class Desk:
                         now = self.clock.now()
                         if not await conversations.mark_seen(tx, name, item.event_id, now):
                             log.info("duplicate %s %s ignored", name, item.event_id)
-                            return False
-                        ctx = Ctx(tx=tx, now=now, config=self.config, texts=self.texts,
-                                  kb=self.kb, files=self.files, origin=f"{name}:{item.event_id}")
-                        await entry(ctx, item)
-                    return True
+                            fresh = False
+                        else:
+                            ctx = Ctx(tx=tx, now=now, config=self.config, texts=self.texts,
+                                      kb=self.kb, files=self.files,
+                                      origin=f"{name}:{item.event_id}")
+                            await entry(ctx, item)
+                            fresh = True
+                    self.recent_alarms.add((name, item.event_id))  # committed
+                    return fresh
                 except IntegrityError:
                     if attempt == 2:
                         raise

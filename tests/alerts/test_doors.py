@@ -148,6 +148,21 @@ async def test_without_a_token_the_routes_are_not_there(
     assert sources.status() == {"alerts": "off", "mqtt": "off"}
 
 
+async def test_a_chat_only_replica_has_no_alarm_routes_and_says_why(
+        desk: FakeDesk, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+    sources = AlarmSources(desk, clock, token=TOKEN, intake=False)
+    app = web.Application()
+    with caplog.at_level(logging.INFO, logger="bot.alerts"):
+        sources.attach(app)
+
+    async with TestClient(TestServer(app)) as client:
+        for path in PATHS:
+            resp = await client.post(path, json=GOOD[path], headers=AUTH)
+            assert resp.status == 404
+    assert desk.got == []
+    assert any("FRONTLINE_ALARM_INTAKE=false" in r.getMessage() for r in caplog.records)
+
+
 async def test_logs_carry_ids_never_the_alarms_words(
         hooks: Webhooks, caplog: pytest.LogCaptureFixture) -> None:
     secret_words = "Ms Li's phone 13800138000"

@@ -47,6 +47,18 @@ def test_the_token_and_broker_come_from_the_environment(
     assert sources.status() == {"alerts": "on", "mqtt": "off"}  # until start()
 
 
+def test_a_chat_only_replica_takes_no_alarms_though_configured(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FRONTLINE_ALERTS_TOKEN", "tok-4471x")
+    monkeypatch.setenv("FRONTLINE_MQTT_URL", "mqtt://127.0.0.1:1883")
+    monkeypatch.setenv("FRONTLINE_ALARM_INTAKE", "false")
+
+    sources = AlarmSources.from_settings(load(), FakeDesk(), FakeClock())
+
+    assert sources.routes is None and sources.mqtt is None
+    assert sources.status() == {"alerts": "off", "mqtt": "off"}
+
+
 @pytest.mark.parametrize("url", ["http://broker", "mqtt://", "mqtt://u:hunter2@h:port"])
 def test_an_unusable_broker_address_stops_start_up_without_showing_it(
         monkeypatch: pytest.MonkeyPatch, url: str) -> None:

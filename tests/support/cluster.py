@@ -92,12 +92,13 @@ class Cluster:
             self.env["FRONTLINE_SLA_POLICY_FILE"] = str(tmp_path / "policy.toml")
         self.procs: list[subprocess.Popen[bytes] | None] = [None] * replicas
 
-    def start(self, i: int) -> None:
+    def start(self, i: int, *, nice: int = 0, **extra_env: str) -> None:
         env = {**self.env, "FRONTLINE_PORT": str(self.ports[i]),
-               "FRONTLINE_PID_FILE": str(self.tmp / f"{i}.pid")}
+               "FRONTLINE_PID_FILE": str(self.tmp / f"{i}.pid"), **extra_env}
         log = (self.tmp / f"replica{i}.log").open("a")
+        prefix = ["nice", "-n", str(nice)] if nice else []
         self.procs[i] = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=env,
+            [*prefix, sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=env,
             stdout=log, stderr=subprocess.STDOUT)
 
     def kill(self, i: int) -> None:
