@@ -130,18 +130,22 @@ async def test_a_fault_in_the_desk_is_not_blamed_on_the_sender(hooks: Webhooks) 
     assert hooks.counters.value("generic", "failed") == 1
 
 
-async def test_without_a_token_the_routes_are_not_there(
-        desk: FakeDesk, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
-    sources = AlarmSources(desk, clock, token="")
+async def _all_refused_404(sources: AlarmSources, desk: FakeDesk,
+                           caplog: pytest.LogCaptureFixture) -> None:
     app = web.Application()
     with caplog.at_level(logging.INFO, logger="bot.alerts"):
         sources.attach(app)
-
     async with TestClient(TestServer(app)) as client:
         for path in PATHS:
             resp = await client.post(path, json=GOOD[path], headers=AUTH)
             assert resp.status == 404
     assert desk.got == []
+
+
+async def test_without_a_token_the_routes_are_not_there(
+        desk: FakeDesk, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+    sources = AlarmSources(desk, clock, token="")
+    await _all_refused_404(sources, desk, caplog)
     assert [r.getMessage() for r in caplog.records if "FRONTLINE_ALERTS_TOKEN" in
             r.getMessage()] == [
         "alerts: FRONTLINE_ALERTS_TOKEN is not set: /alerts/* webhooks are off"]
@@ -151,15 +155,7 @@ async def test_without_a_token_the_routes_are_not_there(
 async def test_a_chat_only_replica_has_no_alarm_routes_and_says_why(
         desk: FakeDesk, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
     sources = AlarmSources(desk, clock, token=TOKEN, intake=False)
-    app = web.Application()
-    with caplog.at_level(logging.INFO, logger="bot.alerts"):
-        sources.attach(app)
-
-    async with TestClient(TestServer(app)) as client:
-        for path in PATHS:
-            resp = await client.post(path, json=GOOD[path], headers=AUTH)
-            assert resp.status == 404
-    assert desk.got == []
+    await _all_refused_404(sources, desk, caplog)
     assert any("FRONTLINE_ALARM_INTAKE=false" in r.getMessage() for r in caplog.records)
 
 

@@ -47,8 +47,9 @@ async def test_people_keep_their_own_order_and_background_runs_when_nobody_waits
     assert order == ["reply-0", "reply-1", "reply-2", "alarm"]
 
 
-async def test_an_alarm_handed_the_lock_as_a_person_arrives_gives_it_back():
-    turns, order = WriterTurns(), []
+async def _reply_held_then(turns: WriterTurns, middle: str) -> list[str]:
+    """reply-1 writes and holds; then `middle` (background) queues; then reply-2 arrives."""
+    order: list[str] = []
     hold = asyncio.Event()
 
     async def write(name: str, background: bool) -> None:
@@ -59,13 +60,17 @@ async def test_an_alarm_handed_the_lock_as_a_person_arrives_gives_it_back():
 
     first = asyncio.create_task(write("reply-1", False))
     await settle()
-    alarm = asyncio.create_task(write("alarm", True))  # waits: a person holds the lock
+    queued = asyncio.create_task(write(middle, True))
     await settle()
     second = asyncio.create_task(write("reply-2", False))
     await settle()
     hold.set()
-    await asyncio.gather(first, alarm, second)
-    assert order == ["reply-1", "reply-2", "alarm"]
+    await asyncio.gather(first, queued, second)
+    return order
+
+
+async def test_an_alarm_handed_the_lock_as_a_person_arrives_gives_it_back():
+    assert await _reply_held_then(WriterTurns(), "alarm") == ["reply-1", "reply-2", "alarm"]
 
 
 async def test_a_failing_step_frees_the_turn():
@@ -85,21 +90,6 @@ async def test_a_failing_step_frees_the_turn():
 
 
 async def test_background_work_out_of_patience_queues_with_the_people():
-    turns, order = WriterTurns(patience=0), []
-    hold = asyncio.Event()
-
-    async def write(name: str, background: bool) -> None:
-        async with turns.turn(background=background):
-            order.append(name)
-            if name == "reply-1":
-                await hold.wait()
-
-    first = asyncio.create_task(write("reply-1", False))
-    await settle()
-    timer = asyncio.create_task(write("timer", True))  # no patience: queues at once
-    await settle()
-    later = asyncio.create_task(write("reply-2", False))
-    await settle()
-    hold.set()
-    await asyncio.gather(first, timer, later)
-    assert order == ["reply-1", "timer", "reply-2"]
+    # no patience: the timer queues at once, first come first served with the people
+    assert await _reply_held_then(WriterTurns(patience=0), "timer") == [
+        "reply-1", "timer", "reply-2"]
