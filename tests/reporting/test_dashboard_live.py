@@ -3,6 +3,7 @@ and its charts of an empty period — on the real aiohttp app."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -266,3 +267,13 @@ async def test_the_page_loads_its_script_and_no_inline_code(app, client):
     assert 'data-refresh="30"' in html and 'data-ended="登录已失效' in html
     script = await (await client.get("/dashboard/static/dashboard.js")).text()
     assert "data-part" in script and "dataset.source" in script
+
+
+def test_weeks_and_scores_are_labelled_places_not_guessed_numbers(october, caplog):
+    with caplog.at_level(logging.INFO, logger="matplotlib"):
+        for name in ("weekly", "sla", "satisfaction"):
+            ax = charts.draw(october, _labels(), name).axes[0]
+            expected = ([str(s) for s in october.scores] if name == "satisfaction"
+                        else [f"{w.start:%m-%d}" for w in october.weeks])
+            assert [t.get_text() for t in ax.get_xticklabels()] == expected, name
+    assert not [r for r in caplog.records if "categorical units" in r.getMessage()]

@@ -35,12 +35,21 @@ CJK_FONTS = ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "Source Han Sans SC", "Sim
              "DejaVu Sans"]
 
 
+def _places(ax: Axes, labels: list[str]) -> list[int]:
+    """x positions for labels such as "11-30" or "5": given as strings, matplotlib guesses
+    whether they are numbers or dates (and logs that it guessed) before taking them as
+    categories; positions with tick labels say so outright."""
+    places = list(range(len(labels)))
+    ax.set_xticks(places, labels)
+    return places
+
+
 def _weekly(ax: Axes, fig: Figures, lb: Labels) -> bool:
-    labels = [f"{w.start:%m-%d}" for w in fig.weeks]
+    weeks = _places(ax, [f"{w.start:%m-%d}" for w in fig.weeks])
     bottom = [0] * len(fig.weeks)
     for p in PRIORITIES:
         counts = [w.by_priority[p] for w in fig.weeks]
-        ax.bar(labels, counts, bottom=bottom, label=p)
+        ax.bar(weeks, counts, bottom=bottom, label=p)
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     ax.set_xlabel(lb("chart_week"))
     ax.set_ylabel(lb("chart_count"))
@@ -70,13 +79,13 @@ def _pct(rate: Rate) -> float:
 
 
 def _sla(ax: Axes, fig: Figures, lb: Labels) -> bool:
-    labels = [f"{w.start:%m-%d}" for w in fig.weeks]
-    ax.plot(labels, [_pct(w.response) for w in fig.weeks], marker="o", label=lb("timeliness"))
-    ax.plot(labels, [_pct(w.resolution) for w in fig.weeks], marker="s", label=lb("resolution"))
+    weeks = _places(ax, [f"{w.start:%m-%d}" for w in fig.weeks])
+    ax.plot(weeks, [_pct(w.response) for w in fig.weeks], marker="o", label=lb("timeliness"))
+    ax.plot(weeks, [_pct(w.resolution) for w in fig.weeks], marker="s", label=lb("resolution"))
     for target in {fig.response.target, fig.resolution.target} - {None}:
         ax.axhline(100 * (target or 0), linestyle="--", color="grey", linewidth=0.8)
     ax.set_ylim(0, 105)
-    ax.set_xlim(-0.5, len(labels) - 0.5)  # weeks with no point still get their place
+    ax.set_xlim(-0.5, len(weeks) - 0.5)  # weeks with no point still get their place
     ax.set_ylabel("%")
     drawn = any(w.response.percent is not None or w.resolution.percent is not None
                 for w in fig.weeks)
@@ -86,7 +95,8 @@ def _sla(ax: Axes, fig: Figures, lb: Labels) -> bool:
 
 
 def _satisfaction(ax: Axes, fig: Figures, lb: Labels) -> bool:
-    ax.bar([str(s) for s in fig.scores], list(fig.scores.values()), color="tab:green")
+    ax.bar(_places(ax, [str(s) for s in fig.scores]), list(fig.scores.values()),
+           color="tab:green")
     _count_axis(ax, "y", max(fig.scores.values(), default=0))
     ax.set_xlabel(lb("scores"))
     ax.set_ylabel(lb("chart_count"))
