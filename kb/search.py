@@ -318,6 +318,21 @@ class KnowledgeBase:
         twin = snapshot.by_id.get(twin_id(snapshot.articles[index].id))
         return twin is not None and snapshot.articles[twin].lang == lang
 
+    @property
+    def needs_preparing(self) -> bool:
+        """Whether `prepare` does anything (only with an embedder: the hybrid engine)."""
+        return self.embedder is not None
+
+    def prepare(self, query: str) -> None:
+        """Embed what a search of `query` will embed (the message and its clauses), into the
+        query cache, so that the search itself is quick. Safe to run in another thread; a
+        no-op for the lexical engine or a text with nothing to search."""
+        if self.embedder is None or query_lang(query) is None:
+            return
+        text = query[:MAX_QUERY_CHARS]
+        texts = [text, *clause_windows(text)] if EMBED_CLAUSES else [text]
+        self._query_vectors(texts)
+
     def decide(self, query: str, lang: str | None = None, snapshot: Snapshot | None = None,
                dense: Dense | None = None) -> list[tuple[GroupResult, float]]:
         """Per language group, the reporter's first: the best view and its confidence.

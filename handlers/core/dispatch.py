@@ -94,6 +94,7 @@ class Desk:
             log.warning("flood from %s user %s: %s", inc.channel, inc.user_id, verdict)
             return [self._direct(inc, "error.too_fast")] if verdict == "warn" else []
         async with self.locks.hold((inc.channel, inc.chat_id, inc.user_id)):
+            await self._prepare_search(inc)
             try:
                 await self._step(inc)
             except DeskError as err:
@@ -111,6 +112,21 @@ class Desk:
                 log.exception("handler failed on %s update %s", inc.channel, inc.update_id)
                 return await self._answer_internal(inc)
         return []
+
+    async def _prepare_search(self, inc: Incoming) -> None:
+        """A free-text message may be a fault to search for: with sentence embeddings (the
+        hybrid engine) its vectors are computed here, in a thread, before the transaction,
+        so the step's search neither blocks the event loop nor holds SQLite's one writer
+        (a message of several clauses costs 50-150 ms to embed)."""
+        prepare = getattr(self.kb, "prepare", None)
+        if prepare is None or not getattr(self.kb, "needs_preparing", True) \
+                or inc.kind is not Kind.TEXT or not inc.private or not seen(inc.text):
+            return
+        try:
+            await asyncio.to_thread(prepare, inc.text)
+        except Exception:  # the step's own search tries again, and reports what fails
+            log.exception("search preparation failed on %s update %s", inc.channel,
+                          inc.update_id)
 
     async def _open(self, tx: Tx, inc: Incoming) -> Ctx | None:
         now = self.clock.now()
