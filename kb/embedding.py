@@ -16,10 +16,12 @@ caller chooses. A restart or `reload()` embeds only texts it has not seen.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import tempfile
 import threading
+import time
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +29,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
+
+log = logging.getLogger(__name__)
 
 Vectors = npt.NDArray[np.float32]
 
@@ -158,6 +162,28 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+class Progress:
+    """Log lines for a long embedding run (the first start of a large or new knowledge
+    base): how many of how many, and an estimate of the time left, every few seconds."""
+
+    EVERY_SECONDS = 5.0
+
+    def __init__(self, total: int, role: str) -> None:
+        self.total, self.role = total, "example queries" if role == "query" else "articles"
+        self.started = self.said = time.monotonic()
+        log.info("knowledge base: embedding %s %s (new or changed; cached afterwards)",
+                 total, self.role)
+
+    def done(self, count: int) -> None:
+        now = time.monotonic()
+        if count < self.total and now - self.said < self.EVERY_SECONDS:
+            return
+        self.said = now
+        left = (now - self.started) / max(count, 1) * (self.total - count)
+        log.info("knowledge base: embedded %s/%s %s, about %.0f s left", count, self.total,
+                 self.role, left)
+
+
 class EmbeddingCache:
     """Passage vectors on disk: `<dir>/<embedder name>.npz` holding keys and vectors.
 
@@ -204,12 +230,15 @@ class EmbeddingCache:
             if missing:
                 by_key = dict(zip(keys, texts, strict=True))
                 todo = [by_key[k] for k in missing]
+                progress = Progress(len(todo), role) if len(todo) > batch else None
                 for start in range(0, len(todo), batch):
                     part = todo[start : start + batch]
                     vectors = (self.embedder.embed_queries(part) if role == "query"
                                else self.embedder.embed_passages(part))
                     for k, v in zip(missing[start : start + batch], vectors, strict=True):
                         self._memory[k] = np.asarray(v, dtype=np.float32)
+                    if progress is not None:
+                        progress.done(start + len(part))
             if not texts:
                 return np.zeros((0, 0), dtype=np.float32)
             out = np.stack([self._memory[k] for k in keys])

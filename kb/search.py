@@ -45,9 +45,10 @@ from kb.tuned import CALIBRATION, DENSE_CANDIDATES
 
 _DATA = Path(__file__).parent / "data"
 ENGINES = ("lexical", "hybrid")
-# The product's engine where the caller does not choose (`frontline kb search --engine`;
-# the desk reads its own setting, bot.settings.kb_engine). The lead sets it.
-DEFAULT_ENGINE = "lexical"
+# The product's engine where the caller does not choose (`frontline kb search --engine`,
+# else FRONTLINE_KB_ENGINE; the desk reads its own setting, bot.settings.kb_engine): the
+# hybrid one, which cross-validated better on another orchard's articles (docs/benchmarks.md).
+DEFAULT_ENGINE = "hybrid"
 # A query longer than this is a pasted log or a story; its first part carries the
 # fault, and cutting it keeps the latency budget for any input.
 MAX_QUERY_CHARS = 200

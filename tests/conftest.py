@@ -20,6 +20,11 @@ from tests.support.chat import ChatUser
 from tests.support.fakes import FakeChannel, valve_kb
 
 PG_URL = os.environ.get("FRONTLINE_TEST_DATABASE_URL", "")
+# The product's default engine is the hybrid one (a sentence-embedding model loaded and the
+# articles embedded at start). Flows are tested on fake knowledge bases and the lexical
+# engine, so every process a test starts would pay for a model it never asks; the hybrid
+# engine has its own tests (tests/kb, tests/bot/test_settings.py, tests/handlers).
+os.environ.setdefault("FRONTLINE_KB_ENGINE", "lexical")
 BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
 
 

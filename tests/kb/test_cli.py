@@ -73,8 +73,12 @@ def test_search_requires_a_query() -> None:
         parse("search", "--kb", str(ARTICLES))
 
 
-def test_search_engine_defaults_to_the_product_default_and_can_be_chosen() -> None:
-    assert parse("search", "x").engine == cli.DEFAULT_ENGINE
+def test_search_engine_defaults_to_the_product_default_and_can_be_chosen(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FRONTLINE_KB_ENGINE", raising=False)
+    assert parse("search", "x").engine == cli.DEFAULT_ENGINE == "hybrid"
+    monkeypatch.setenv("FRONTLINE_KB_ENGINE", "lexical")  # the desk's setting, if set
+    assert parse("search", "x").engine == "lexical"
     assert parse("search", "--engine", "hybrid", "x").engine == "hybrid"
     with pytest.raises(SystemExit):
         parse("search", "--engine", "magic", "x")
