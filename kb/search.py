@@ -83,6 +83,12 @@ def clause_windows(text: str) -> list[str]:
     return [p for p in parts if query_lang(p)][:MAX_WINDOWS]
 
 
+def view_texts(query: str) -> list[str]:
+    """What a search looks at: the message (cut to MAX_QUERY_CHARS), then its clauses."""
+    text = query[:MAX_QUERY_CHARS]
+    return [text, *clause_windows(text)]
+
+
 def default_articles_dir() -> Path:
     """The knowledge base shipped inside the package."""
     return Path(__file__).parent / "articles"
@@ -330,9 +336,8 @@ class KnowledgeBase:
         no-op for the lexical engine or a text with nothing to search."""
         if self.embedder is None or query_lang(query) is None:
             return
-        text = query[:MAX_QUERY_CHARS]
-        texts = [text, *clause_windows(text)] if EMBED_CLAUSES else [text]
-        self._query_vectors(texts)
+        texts = view_texts(query)
+        self._query_vectors(texts if EMBED_CLAUSES else texts[:1])
 
     def decide(self, query: str, lang: str | None = None, snapshot: Snapshot | None = None,
                dense: Dense | None = None) -> list[tuple[GroupResult, float]]:
@@ -366,8 +371,7 @@ class KnowledgeBase:
         if dense is None or self.embedder is None or own is None or not snapshot.articles:
             return []
         own = lang if lang in LANGS else own
-        text = query[:MAX_QUERY_CHARS]
-        texts = [text, *clause_windows(text)]
+        texts = view_texts(query)
         if embed_clauses if embed_clauses is not None else EMBED_CLAUSES:
             vectors = self._query_vectors(texts)
         else:
