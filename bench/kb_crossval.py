@@ -51,7 +51,7 @@ from kb.loader import load_articles  # noqa: E402
 from kb.ngrams import grams  # noqa: E402
 from kb.normalise import normalise  # noqa: E402
 from kb.scoring import score  # noqa: E402
-from kb.search import MAX_QUERY_CHARS, clause_windows, twin_id  # noqa: E402
+from kb.search import twin_id, view_texts  # noqa: E402
 from kb.tuned import CALIBRATION  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -322,8 +322,7 @@ def extra_rows(kb: KnowledgeBase, query: str, embed_clauses: bool) -> list[list[
     if not views or dense is None:
         return []
     arts = snapshot.articles
-    text = query[:MAX_QUERY_CHARS]
-    texts = [text, *clause_windows(text)]
+    texts = view_texts(query)
     vectors = kb._query_vectors(texts) if embed_clauses else np.repeat(
         kb._query_vectors(texts[:1]), len(texts), axis=0)
     out = []
