@@ -16,6 +16,7 @@ caller chooses. A restart or `reload()` embeds only texts it has not seen.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
@@ -261,3 +262,47 @@ class EmbeddingCache:
             os.replace(tmp, self.path)
         except OSError:
             pass  # a read-only cache folder costs a recomputation next start, nothing else
+
+
+class ValueCache:
+    """Small numbers computed from a whole knowledge base (kb.search's noise bar), on disk
+    as JSON under the cache folder, keyed by a content hash of everything they depend
+    on; the last MAX entries are kept. A broken or unwritable file costs a recomputation."""
+
+    MAX = 64
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def _read(self) -> dict[str, float]:
+        if self.path is None or not self.path.is_file():
+            return {}
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {str(k): float(v) for k, v in data.items() if isinstance(v, int | float)}
+
+    def get(self, key: str) -> float | None:
+        with self._lock:
+            return self._read().get(key)
+
+    def put(self, key: str, value: float) -> None:
+        if self.path is None:
+            return
+        with self._lock:
+            data = self._read()
+            data.pop(key, None)
+            data[key] = value
+            kept = dict(list(data.items())[-self.MAX:])
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
+                with os.fdopen(fd, "w", encoding="utf-8") as out:
+                    json.dump(kept, out)
+                os.replace(tmp, self.path)
+            except OSError:
+                pass

@@ -28,8 +28,14 @@ Per query and per language group (the reporter's language first, then the other)
   and no answer). kb.search evaluates the whole message and each of its clauses
   and keeps, per group, the one with the highest probability.
 
-Every weight, the model and `tau` are fitted by `fit` on one labelled set and measured
-on another (bench/kb_crossval.py); the shipped values are in kb/tuned.py.
+A group of the reporter's language must also pass the knowledge base's own bar
+(`Calibration.alpha`, `noise_bar`): how sure the model is of labelled chatter in THIS
+knowledge base, since the same score means more on one orchard's articles than on
+another's (kb.search.KnowledgeBase measures it at load).
+
+Every weight, the model, `tau`, `tau_cross` and `alpha` are fitted on some labelled sets
+and measured on another (bench/kb_crossval.py, leave one set out); the shipped values
+are in kb/tuned.py.
 """
 
 from __future__ import annotations
@@ -61,13 +67,20 @@ class Calibration:
     coef: tuple[float, ...]
     bias: float
     tau: float
-    gap: float = 0.3  # further hits: fused within `gap` of the best one
+    # further hits: fused within `gap` of the best one; None: within the group's confidence,
+    # i.e. every hit whose own score (kb.search) is above 0 (a gap of 0.3 lost 1-2 % of
+    # the answers on every labelled set)
+    gap: float | None = 0.3
     knn: int = 3  # neighbours per side for the intent feature
     features: tuple[str, ...] = FEATURES  # which FEATURES the model reads, in this order
     # The other language's group: None, it answers at `tau` like the reporter's own; else
     # it answers at `tau_cross`, with its articles that have no twin in the reporter's
     # language only, and only when its best one has none (kb.search.KnowledgeBase.search).
     tau_cross: float | None = None
+    # Each knowledge base's own bar for the reporter's language: the confidence that at
+    # most a share `alpha` of the labelled chatter examples reach in THIS knowledge base
+    # (noise_bar); a group answers at max(tau, that bar). None: `tau` alone.
+    alpha: float | None = None
 
     def probability(self, x: Sequence[float]) -> float:
         """The model's probability that the group answers, from a full FEATURES row."""
@@ -97,6 +110,13 @@ def intent(query: npt.NDArray[np.float32], examples: npt.NDArray[np.float32],
     pos = np.sort(sims[is_fault])[::-1][:k].mean()
     neg = np.sort(sims[~is_fault])[::-1][:k].mean()
     return float(pos - neg)
+
+
+def noise_bar(chatter: Sequence[float], alpha: float) -> float:
+    """The lowest bar that at most a share `alpha` of the chatter confidences reach."""
+    ranked = sorted(chatter, reverse=True)
+    k = math.floor(alpha * len(ranked) + 1e-9)
+    return ranked[k] + 1e-9 if k < len(ranked) else 0.0
 
 
 def rank_group(

@@ -20,6 +20,7 @@ the same steps, in jieba's search mode so their words' parts are indexed too.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections import OrderedDict
@@ -32,8 +33,14 @@ import numpy as np
 import numpy.typing as npt
 
 from kb.article import LANGS, Article, Hit, LintProblem
-from kb.embedding import Embedder, EmbeddingCache, default_cache_dir, default_embedder
-from kb.hybrid import Calibration, GroupResult, intent, rank_group
+from kb.embedding import (
+    Embedder,
+    EmbeddingCache,
+    ValueCache,
+    default_cache_dir,
+    default_embedder,
+)
+from kb.hybrid import FEATURES, Calibration, GroupResult, intent, noise_bar, rank_group
 from kb.index import Prepared, Snapshot, prepare
 from kb.loader import load_articles
 from kb.ngrams import NgramDoc, NgramIndex, grams
@@ -146,8 +153,9 @@ class Dense:
     """The hybrid part of a snapshot: n-gram index, article vectors, language groups."""
 
     def __init__(self, articles: tuple[Article, ...], docs: tuple[NgramDoc, ...],
-                 vectors: npt.NDArray[np.float32]) -> None:
+                 vectors: npt.NDArray[np.float32], bar: float = 0.0) -> None:
         self.docs = docs
+        self.bar = bar  # this knowledge base's own bar (Calibration.alpha), 0 when none
         self.ngrams = NgramIndex.build(docs)
         self.vectors = vectors
         langs = np.array([a.lang for a in articles])
@@ -191,12 +199,16 @@ class KnowledgeBase:
         self._query_cache: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
         self.embedder: Embedder | None = default_embedder() if embedder == "default" else embedder
         self.calibration = calibration or CALIBRATION
-        if threshold is not None:  # one bar for both languages' groups
+        if threshold is not None:  # one bar for both languages' groups, and no other
             self.calibration = replace(
-                self.calibration, tau=threshold / 100,
+                self.calibration, tau=threshold / 100, alpha=None,
                 tau_cross=None if self.calibration.tau_cross is None else threshold / 100)
-        self._cache = None if self.embedder is None else EmbeddingCache(
-            cache_dir if cache_dir is not None else default_cache_dir(), self.embedder)
+        folder = cache_dir if cache_dir is not None else default_cache_dir()
+        self._cache = None if self.embedder is None else EmbeddingCache(folder, self.embedder)
+        self._bars = ValueCache(folder / "noise-bars.json")
+        self._data_stamp = hashlib.sha256(b"".join(
+            p.read_bytes() if p is not None and p.is_file() else b"-"
+            for p in (synonyms_path, user_dict))).hexdigest()
         labelled = examples if examples is not None else read_examples(
             _DATA / "intent_examples.tsv")
         self._examples_text = [t for t, _ in labelled]
@@ -240,7 +252,8 @@ class KnowledgeBase:
                 else:
                     docs.append(self._ngram_doc(article))
                     vectors = np.vstack([vectors, vector]) if len(vectors) else vector
-                dense = Dense(snapshot.articles, tuple(docs), vectors)
+                # one article more hardly moves the noise floor: reload() measures it again
+                dense = Dense(snapshot.articles, tuple(docs), vectors, dense.bar)
             self._state = (snapshot, dense)
 
     def get(self, article_id: str) -> Article | None:
@@ -301,7 +314,7 @@ class KnowledgeBase:
         for group, confidence in self.decide(query, lang, snapshot, dense):
             ranked = group.ranked[:limit]
             if group.lang == own or calibration.tau_cross is None:
-                if confidence < calibration.tau:
+                if confidence < max(calibration.tau, dense.bar):
                     continue
             else:
                 # The other language: only articles without a twin in the reporter's
@@ -312,11 +325,14 @@ class KnowledgeBase:
                         or ranked[0] != group.ranked[0]):
                     continue
             best = group.ranked[0][1]
-            return [
+            hits = [
                 Hit(snapshot.articles[i],
                     round(max(0.0, min(100.0, 100 * (confidence - (best - f)))), 1))
-                for i, f in ranked if f >= best - calibration.gap
+                for i, f in ranked if calibration.gap is None or f >= best - calibration.gap
             ]
+            # gap None: the best hit, and each other one whose own score is above 0
+            return [h for n, h in enumerate(hits)
+                    if n == 0 or calibration.gap is not None or h.score > 0]
         return []
 
     @staticmethod
@@ -489,7 +505,55 @@ class KnowledgeBase:
         if self._examples_text and len(self._examples) == 0:
             self._examples = self._cache.embed(self._examples_text, role="query")
         docs = tuple(self._ngram_doc(a) for a in snapshot.articles)
-        return snapshot, Dense(snapshot.articles, docs, vectors)
+        dense = Dense(snapshot.articles, docs, vectors)
+        dense.bar = self._noise_bar(snapshot, dense)
+        return snapshot, dense
+
+    def _noise_bar(self, snapshot: Snapshot, dense: Dense) -> float:
+        """This knowledge base's own bar (Calibration.alpha): how sure the model is of the
+        labelled chatter examples here. Scores that are high on one orchard's articles are
+        ordinary on another's; the chatter written for other orchards tells which. Each
+        example is scored with itself left out of the fault-or-chatter examples."""
+        alpha = self.calibration.alpha
+        chatter = [i for i, fault in enumerate(self._examples_fault) if not fault]
+        if alpha is None or not chatter or not snapshot.articles or self._cache is None:
+            return 0.0
+        key = self._bar_key(snapshot)
+        cached = self._bars.get(key)
+        if cached is not None:  # a restart: scoring the chatter again costs seconds at 10k
+            return cached
+        examples = self._example_vectors()
+        texts = [self._examples_text[i] for i in chatter]
+        views = list(dict.fromkeys(v for t in texts for v in view_texts(t)))
+        with self._lock:  # embedded through the disk cache, so a restart embeds nothing
+            self._query_cache.update(zip(views, self._cache.embed(views, role="query"),
+                                         strict=True))
+            while len(self._query_cache) > QUERY_CACHE:
+                self._query_cache.popitem(last=False)
+        at, knn = FEATURES.index("intent"), self.calibration.knn
+        confidences = []
+        for i, text in zip(chatter, texts, strict=True):
+            keep = np.array([t != text for t in self._examples_text])
+            value = intent(examples[i], examples[keep], self._examples_fault[keep], knn)
+            own = query_lang(text)
+            confidences.append(max((
+                self.calibration.probability((*g.features[:at], value, *g.features[at + 1:]))
+                for view in self.views(text, None, snapshot, dense) for g in view
+                if g.lang == own), default=0.0))
+        bar = noise_bar(confidences, alpha)
+        self._bars.put(key, bar)
+        return bar
+
+    def _bar_key(self, snapshot: Snapshot) -> str:
+        """A hash of everything the noise bar depends on."""
+        assert self.embedder is not None
+        digest = hashlib.sha256()
+        for part in (self.embedder.name, repr(self.calibration), repr(self.tuning),
+                     self._data_stamp, repr(self._examples_text),
+                     repr(self._examples_fault.tolist()), *map(repr, snapshot.articles)):
+            digest.update(part.encode("utf-8"))
+            digest.update(b"\0")
+        return digest.hexdigest()
 
     @staticmethod
     def _ngram_doc(article: Article) -> NgramDoc:

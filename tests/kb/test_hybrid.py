@@ -247,3 +247,85 @@ def test_the_model_reads_only_the_features_it_names() -> None:
     assert cal.probability(row) > 0.5
     with pytest.raises(ValueError):
         cal.probability([1.0])
+
+
+# Each knowledge base's own bar (Calibration.alpha): the labelled chatter decides how sure
+# the model must be in THIS knowledge base.
+CHATTER = [("水泵呢？", False), ("买水泵", False), ("你好", False), ("水泵不转", True)]
+
+
+def bar_kb(tmp_path: Path, alpha: float | None, articles: list[Article] | None = None,
+           **options: object) -> KnowledgeBase:
+    return KnowledgeBase(TWINS if articles is None else articles, embedder=HashEmbedder(),
+                         cache_dir=tmp_path, calibration=replace(lex_only(tau=0.0), alpha=alpha),
+                         examples=CHATTER, **options)  # type: ignore[arg-type]
+
+
+def test_a_knowledge_base_whose_words_chatter_shares_needs_more_confidence(
+        tmp_path: Path) -> None:
+    # "水泵" alone scores like the chatter that shares the word with the articles
+    assert ids(bar_kb(tmp_path, alpha=None), "水泵") != []
+    strict = bar_kb(tmp_path, alpha=0.0)
+    assert strict.search("水泵") == []
+    assert ids(strict, "水泵不转")[:1] == ["pump-stopped"]  # a real fault still answers
+    # a share alpha of the chatter may pass: here one example of three
+    assert bar_kb(tmp_path, alpha=0.34)._state[1].bar < strict._state[1].bar  # type: ignore[union-attr]
+
+
+def test_where_chatter_finds_nothing_the_bar_is_the_calibrations(tmp_path: Path) -> None:
+    cameras = [article("camera-black", "摄像头黑屏", "zh", ("监控没画面",))]
+    kb = bar_kb(tmp_path, alpha=0.0, articles=cameras)
+    assert kb._state[1].bar == pytest.approx(0.0, abs=1e-3)  # type: ignore[union-attr]
+    assert ids(kb, "摄像头") == ["camera-black"]
+
+
+def test_the_threshold_option_replaces_the_knowledge_bases_own_bar(tmp_path: Path) -> None:
+    kb = bar_kb(tmp_path, alpha=0.0, threshold=0)
+    assert kb.calibration.alpha is None and ids(kb, "水泵") != []
+
+
+def test_adding_an_article_keeps_the_bar_and_reload_measures_it_again(tmp_path: Path) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "camera-black.md").write_text(
+        "---\nid: camera-black\ntitle: 摄像头黑屏\nlang: zh\ncategory: camera\n"
+        "symptoms: [监控没画面]\n---\n1. 看电源灯。\n2. 重启摄像头。\n", encoding="utf-8")
+    kb = KnowledgeBase.load([folder], embedder=HashEmbedder(), cache_dir=tmp_path / "cache",
+                            calibration=replace(lex_only(tau=0.0), alpha=0.0),
+                            examples=CHATTER)
+    assert kb._state[1].bar < 0.01  # type: ignore[union-attr]
+    kb.add(TWINS[0])
+    assert kb._state[1].bar < 0.01  # type: ignore[union-attr]
+    (folder / "pump-stopped.md").write_text(
+        "---\nid: pump-stopped\ntitle: 水泵不转\nlang: zh\ncategory: pump\n"
+        "symptoms: [水泵停了]\n---\n1. 看电源。\n2. 报修。\n", encoding="utf-8")
+    kb.reload()
+    assert kb._state[1].bar > 0.1  # type: ignore[union-attr]
+
+
+def test_the_bar_is_kept_on_disk_until_the_articles_change(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = bar_kb(tmp_path, alpha=0.0)
+    scored: list[str] = []
+    views = KnowledgeBase.views
+
+    def counting(self: KnowledgeBase, query: str, *args: object, **kwargs: object) -> object:
+        scored.append(query)
+        return views(self, query, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(KnowledgeBase, "views", counting)
+    again = bar_kb(tmp_path, alpha=0.0)
+    assert scored == [] and again._state[1].bar == first._state[1].bar  # type: ignore[union-attr]
+    changed = bar_kb(tmp_path, alpha=0.0, articles=[*TWINS[:3]])
+    assert scored and changed._state[1].bar > 0  # type: ignore[union-attr]
+
+
+def test_a_hit_with_no_confidence_of_its_own_is_not_shown_beside_a_clear_answer(
+        tmp_path: Path) -> None:
+    more = [*TWINS, article("pump-noise", "水泵有异响", "zh", ("水泵声音大",)),
+            article("valve", "电磁阀不开", "zh", ("阀门打不开",))]
+    shipped_rule = cross_kb(tmp_path, replace(lex_only(), gap=None), more)
+    assert [(h.article.id, h.score) for h in shipped_rule.search("水泵不转")] == [
+        ("pump-stopped", 100.0)]
+    no_cut = cross_kb(tmp_path, replace(lex_only(), gap=100.0), more)
+    assert [h.score for h in no_cut.search("水泵不转")] == [100.0, 0.0, 0.0]
