@@ -143,10 +143,18 @@ POOLED_ONLY: list[tuple[str, tuple[str, ...], bool | str, float, bool | str]] = 
      "untwinned"),
     ("fused+intent+known, clauses, L2 30, cross to untwinned at own tau",
      ("fused", "intent", "known"), True, 30.0, "untwinned"),
+    ("fused+intent, k 7, clauses, L2 30, cross to untwinned at own tau",
+     ("fused", "intent"), True, 30.0, "untwinned"),
+    ("fused+intent, k 15, clauses, L2 30, cross to untwinned at own tau",
+     ("fused", "intent"), True, 30.0, "untwinned"),
 ]
+# neighbours per side of the fault-or-chatter feature, where not CALIBRATION.knn: with
+# three sets' queries as examples there are 2.5 times as many to draw on
+KNN_OF = {"fused+intent, k 7, clauses, L2 30, cross to untwinned at own tau": 7,
+          "fused+intent, k 15, clauses, L2 30, cross to untwinned at own tau": 15}
 # --pooled: these variants are also measured with a bar of each knowledge base's own
 # (fit_adaptive, kb_taus)
-ADAPTIVE = {"fused+intent, clauses, L2 30, cross to untwinned at own tau",
+ADAPTIVE = {"fused+intent, clauses, L2 30, cross to untwinned at own tau", *KNN_OF,
             "fused+intent+dense_margin, clauses, L2 30, cross to untwinned at own tau",
             "lex+cov+dense_z+intent, clauses, L2 30, cross to untwinned at own tau"}
 # The labelled sets: name -> (articles folder, queries file), relative to the repository.
@@ -385,7 +393,8 @@ def main() -> int:
         row[f"dense only, cutoff by CV ({cut:.3f})"] = figures(
             cutoff_ranker(r_test["dense"], cut), test.cases)  # type: ignore[arg-type]
         for label, features, clauses, l2, cross in variants:
-            cal, tau_cross = fit_hybrid(tune, qvec, features, clauses, l2, cross)
+            cal, tau_cross = fit_hybrid(tune, qvec, features, clauses, l2, cross,
+                                        KNN_OF.get(label, CALIBRATION.knn))
             w = (cal.w_lex, cal.w_cov, cal.w_dense)
             taus = f"tau {cal.tau}" + ("" if tau_cross is None else f", tau_cross {tau_cross}")
             row[f"hybrid, {label} (w {w}, {taus})"] = figures(
@@ -629,12 +638,12 @@ def kb_taus(parts: Sequence[LabelledSet], allowed: set[str], examples: LabelledS
     return out
 
 
-_CHATTER_INTENT: dict[tuple[str, str], float] = {}
+_CHATTER_INTENT: dict[tuple[str, str, int], float] = {}
 
 
 def chatter_probability(views: list[list[Row]], query: str, examples: LabelledSet,
                         cal: Calibration, qvec: dict[str, Vectors]) -> float:
-    k = (examples.name, query)
+    k = (examples.name, query, cal.knn)
     if k not in _CHATTER_INTENT:
         keep = [c for c in examples.cases if c.query != query]
         _CHATTER_INTENT[k] = intent(qvec[query], np.stack([qvec[c.query] for c in keep]),
@@ -667,13 +676,13 @@ def fit_adaptive(tune: LabelledSet, parts: Sequence[LabelledSet], cal: Calibrati
 
 
 def fit_hybrid(tune: LabelledSet, qvec: dict[str, Vectors], features: tuple[str, ...],
-               clauses: bool | str, l2: float, cross: bool | str = False
-               ) -> tuple[Calibration, float | None]:
+               clauses: bool | str, l2: float, cross: bool | str = False,
+               knn: int = CALIBRATION.knn) -> tuple[Calibration, float | None]:
     """Fusion weights (grid), logistic model on `features` (whole-message rows) and tau,
     by the objective on the tuning set (intent leave-one-out); with `cross`, then
     tau_cross on the same objective (ties: the highest, i.e. the most cautious)."""
-    values = intents(tune, tune, qvec, CALIBRATION.knn, same=True)
-    kb_values = intents_kb(tune, tune, qvec, CALIBRATION.knn, same=True)
+    values = intents(tune, tune, qvec, knn, same=True)
+    kb_values = intents_kb(tune, tune, qvec, knn, same=True)
     columns = [ALL_FEATURES.index(f) for f in features]
     best: tuple[float, Calibration] | None = None
     for w in WEIGHTS:
@@ -686,7 +695,7 @@ def fit_hybrid(tune: LabelledSet, qvec: dict[str, Vectors], features: tuple[str,
                 ys.append(float(bool(c.expected & set(ids))))
         mean, scale, coef, bias = fit(np.array(xs), np.array(ys), l2=l2)
         base = Calibration(w[0], w[1], w[2], mean, scale, coef, bias, tau=0.5,
-                           gap=CALIBRATION.gap, knn=CALIBRATION.knn, features=features)
+                           gap=CALIBRATION.gap, knn=knn, features=features)
         for tau in TAUS:
             cal = dataclasses.replace(base, tau=tau)
             got = objective(figures(hybrid_ranker(tune, tune, w, cal, qvec, True, clauses),
