@@ -512,8 +512,9 @@ class KnowledgeBase:
     def _noise_bar(self, snapshot: Snapshot, dense: Dense) -> float:
         """This knowledge base's own bar (Calibration.alpha): how sure the model is of the
         labelled chatter examples here. Scores that are high on one orchard's articles are
-        ordinary on another's; the chatter written for other orchards tells which. Each
-        example is scored with itself left out of the fault-or-chatter examples."""
+        ordinary on another's; chatter written for other orchards tells which (for a new
+        orchard, every example is). Each example is scored with itself left out of the
+        fault-or-chatter examples."""
         alpha = self.calibration.alpha
         chatter = [i for i, fault in enumerate(self._examples_fault) if not fault]
         if alpha is None or not chatter or not snapshot.articles or self._cache is None:
