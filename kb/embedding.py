@@ -24,9 +24,9 @@ import tempfile
 import threading
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -185,6 +185,19 @@ class Progress:
                  self.role, left)
 
 
+def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """A temp file beside `path`, then a rename: readers see the old file or the new one.
+    A read-only cache folder costs a recomputation next start, nothing else."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as out:
+            write(out)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
 class EmbeddingCache:
     """Passage vectors on disk: `<dir>/<embedder name>.npz` holding keys and vectors.
 
@@ -254,14 +267,8 @@ class EmbeddingCache:
             self._memory = {k: v for k, v in self._memory.items() if k in keep}
         keys = np.array(sorted(self._memory), dtype="U64")
         vectors = np.stack([self._memory[k] for k in keys]) if len(keys) else np.zeros((0, 0))
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-            with os.fdopen(fd, "wb") as out:
-                np.savez(out, keys=keys, vectors=vectors.astype(np.float32))
-            os.replace(tmp, self.path)
-        except OSError:
-            pass  # a read-only cache folder costs a recomputation next start, nothing else
+        write_atomically(self.path, lambda out: np.savez(
+            out, keys=keys, vectors=vectors.astype(np.float32)))
 
 
 class ValueCache:
@@ -298,11 +305,4 @@ class ValueCache:
             data.pop(key, None)
             data[key] = value
             kept = dict(list(data.items())[-self.MAX:])
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-                with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    json.dump(kept, out)
-                os.replace(tmp, self.path)
-            except OSError:
-                pass
+            write_atomically(self.path, lambda out: out.write(json.dumps(kept).encode("utf-8")))
