@@ -34,6 +34,12 @@ chatter searched in each knowledge base).
 `--print-tuned` prints the calibration fitted on the shipped set (with `--pooled`: on
 every set but unseen), for kb/tuned.py; `--pooled --write-examples PATH` writes those
 sets' queries as the engine's labelled examples (kb/data/intent_examples.tsv) and stops.
+
+`--pooled --ceiling` (issue 15, fourth session) asks how far the features can go at all:
+per set, the best top-3 rate at no more than 5 % false suggestions over every pair of
+thresholds (tau, tau_cross), with the model fitted on the three other sets, and with it
+fitted on the set itself (in-sample; thresholds chosen by looking at the answers). Neither
+is a result: both are upper bounds for the features named in CEILING.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -60,7 +67,7 @@ from kb.loader import load_articles  # noqa: E402
 from kb.ngrams import grams  # noqa: E402
 from kb.normalise import normalise  # noqa: E402
 from kb.scoring import score  # noqa: E402
-from kb.search import twin_id, view_texts  # noqa: E402
+from kb.search import query_lang, twin_id, view_texts  # noqa: E402
 from kb.tuned import CALIBRATION  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -89,8 +96,12 @@ TAUS = [round(0.05 + 0.01 * i, 2) for i in range(91)]
 #   intent_kb  the fault-or-chatter score with the KNOWLEDGE BASE's own article heads as
 #              the fault side (mean cosine to the 3 nearest heads minus that to the 3
 #              nearest labelled chatter queries of the tuning set);
-#   known      the share of the query's words the knowledge base's index knows.
-EXTRA: tuple[str, ...] = ("agree", "rrf", "intent_kb", "known")
+#   known      the share of the query's words the knowledge base's index knows;
+#   sym        (fourth session) the best article's highest cosine between the query and
+#              one of its phrasings (title, each symptom) embedded alone as a query
+#              (`phrasings`), e5 query to query: a message is closer to one way of saying
+#              the fault than to all of them run together (kb.search.passage_text).
+EXTRA: tuple[str, ...] = ("agree", "rrf", "intent_kb", "known", "sym")
 ALL_FEATURES = FEATURES + EXTRA
 FEATURES_7 = FEATURES  # the first attempt's seven features
 VARIANTS: list[tuple[str, tuple[str, ...], bool | str, float, bool | str]] = [
@@ -143,6 +154,12 @@ POOLED_ONLY: list[tuple[str, tuple[str, ...], bool | str, float, bool | str]] = 
      "untwinned"),
     ("fused+intent+known, clauses, L2 30, cross to untwinned at own tau",
      ("fused", "intent", "known"), True, 30.0, "untwinned"),
+    ("fused+intent+sym, clauses, L2 30, cross to untwinned at own tau",
+     ("fused", "intent", "sym"), True, 30.0, "untwinned"),
+    ("fused+sym, clauses, L2 30, cross to untwinned at own tau",
+     ("fused", "sym"), True, 30.0, "untwinned"),
+    ("fused+intent+sym+dense_margin, clauses, L2 30, cross to untwinned at own tau",
+     ("fused", "intent", "sym", "dense_margin"), True, 30.0, "untwinned"),
     ("fused+intent, k 7, clauses, L2 30, cross to untwinned at own tau",
      ("fused", "intent"), True, 30.0, "untwinned"),
     ("fused+intent, k 15, clauses, L2 30, cross to untwinned at own tau",
@@ -155,6 +172,9 @@ KNN_OF = {"fused+intent, k 7, clauses, L2 30, cross to untwinned at own tau": 7,
 # --pooled: these variants are also measured with a bar of each knowledge base's own
 # (fit_adaptive, kb_taus)
 ADAPTIVE = {"fused+intent, clauses, L2 30, cross to untwinned at own tau", *KNN_OF,
+            "fused+intent+sym, clauses, L2 30, cross to untwinned at own tau",
+            "fused+sym, clauses, L2 30, cross to untwinned at own tau",
+            "fused+intent+sym+dense_margin, clauses, L2 30, cross to untwinned at own tau",
             "fused+intent+dense_margin, clauses, L2 30, cross to untwinned at own tau",
             "lex+cov+dense_z+intent, clauses, L2 30, cross to untwinned at own tau"}
 # The labelled sets: name -> (articles folder, queries file), relative to the repository.
@@ -307,6 +327,8 @@ def main() -> int:
                         help="leave one set out: tune on all the other sets (POOLED_VARIANTS)")
     parser.add_argument("--variants", metavar="TEXT",
                         help="with --pooled: only the variants whose label holds TEXT")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="with --pooled: only the upper bounds of CEILING, and stop")
     parser.add_argument("--write-examples", type=Path, metavar="PATH",
                         help="with --pooled: only write the queries the shipped calibration "
                              "is fitted on (every set but unseen) as labelled examples "
@@ -363,6 +385,10 @@ def main() -> int:
         }
 
     qvec = {c.query: embedder.embed_queries([c.query])[0] for s in sets for c in s.cases}
+    if args.pooled and args.ceiling:
+        print_signals(sets, args.cache)
+        print_ceiling(sets, qvec)
+        return 0
     results: dict[tuple[str, str], dict[str, dict[str, float]]] = {}
     tuned: dict[str, Calibration] = {}
     if args.pooled:
@@ -464,8 +490,10 @@ def extra_rows(kb: KnowledgeBase, query: str, embed_clauses: bool) -> list[list[
     texts = view_texts(query)
     vectors = kb._query_vectors(texts) if embed_clauses else np.repeat(
         kb._query_vectors(texts[:1]), len(texts), axis=0)
+    units, starts = phrasings(kb)
     out = []
     for t, vector, view in zip(texts, vectors, views, strict=True):
+        sym = np.maximum.reduceat((units @ vector).astype(np.float64), starts)
         lex: dict[int, float] = {}
         known = 0.0
         words = kb.query_words(t)
@@ -495,10 +523,27 @@ def extra_rows(kb: KnowledgeBase, query: str, embed_clauses: bool) -> list[list[
             rrf = (rank_share({i: lex.get(i, 0.0) for i in candidates}, best)
                    + rank_share(cov, best)
                    + rank_share({i: float(cos[i]) + 2.0 for i in candidates}, best)) / 3
-            rows.append((g.lang, (*g.features, agree, rrf, 0.0, known),
+            rows.append((g.lang, (*g.features, agree, rrf, 0.0, known, float(sym[best])),
                          [arts[i].id for i, _ in g.ranked[:3]]))
         out.append(rows)
     return out
+
+
+_PHRASINGS: dict[tuple[tuple[str, ...], ...], tuple[Vectors, npt.NDArray[np.int64]]] = {}
+
+
+def phrasings(kb: KnowledgeBase) -> tuple[Vectors, npt.NDArray[np.int64]]:
+    """Each article's title and symptoms embedded alone as queries, in article order, and
+    where each article's rows start (for the `sym` feature)."""
+    per = [list(dict.fromkeys(t for t in (a.title, *a.symptoms) if t.strip())) or [a.id]
+           for a in kb]
+    k = tuple(tuple(p) for p in per)
+    if k not in _PHRASINGS:
+        assert kb._cache is not None
+        units = kb._cache.embed([t for p in per for t in p], role="query")
+        starts = np.cumsum([0, *[len(p) for p in per][:-1]]).astype(np.int64)
+        _PHRASINGS[k] = (units, starts)
+    return _PHRASINGS[k]
 
 
 def rank_share(values: dict[int, float], index: int) -> float:
@@ -715,6 +760,78 @@ def fit_hybrid(tune: LabelledSet, qvec: dict[str, Vectors], features: tuple[str,
             chosen = (got, tau_cross)
     assert chosen is not None
     return cal, chosen[1]
+
+
+# --ceiling: the model features whose upper bounds are printed
+CEILING = {"fused+intent (shipped)": ("fused", "intent"),
+           "all eight": (*FEATURES, "sym")}
+CEILING_FP = 0.05  # the goal's false-suggestion bound
+CROSS_TAUS = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.01]
+
+
+def best_at_bound(test: LabelledSet, tune: LabelledSet, cal: Calibration,
+                  qvec: dict[str, Vectors], same: bool) -> tuple[float, float, float, float]:
+    """(top-3, false, tau, tau_cross): the most answers any pair of thresholds gives on
+    `test` at no more than CEILING_FP false suggestions."""
+    w = (cal.w_lex, cal.w_cov, cal.w_dense)
+    best = (0.0, 0.0, 1.0, 1.01)
+    for tau in TAUS[::2]:
+        for tau_cross in CROSS_TAUS:
+            f = figures(hybrid_ranker(test, tune, w, dataclasses.replace(cal, tau=tau), qvec,
+                                      same, True, "untwinned", tau_cross), test.cases)
+            if f["fp"] <= CEILING_FP + 1e-9 and f["top3"] > best[0]:
+                best = (f["top3"], f["fp"], tau, tau_cross)
+    return best
+
+
+def print_ceiling(sets: Sequence[LabelledSet], qvec: dict[str, Vectors]) -> None:
+    print(f"\n## Upper bounds: top-3 at no more than {CEILING_FP:.0%} false suggestions, "
+          "thresholds chosen on the answers\n")
+    print("| features | set | fitted on the others | fitted on the set itself |")
+    print("|---|---|---|---|")
+    for label, features in CEILING.items():
+        for s in sets:
+            progress(f"ceiling: {label}, {s.name}")
+            others = pool("+".join(o.name for o in sets if o is not s),
+                          [o for o in sets if o is not s])
+            cells = []
+            for tune, same in ((others, False), (s, True)):
+                cal, _ = fit_hybrid(tune, qvec, features, True, 30.0, "untwinned")
+                top3, fp, tau, tau_cross = best_at_bound(s, tune, cal, qvec, same)
+                cells.append(f"{top3:.1%} at {fp:.1%} (tau {tau}, tau_cross {tau_cross})")
+            print(f"| {label} | {s.name} | {cells[0]} | {cells[1]} |", flush=True)
+
+
+def print_signals(sets: Sequence[LabelledSet], cache: Path) -> None:
+    """The shipped engine (kb/tuned.py, its own examples) on each set: the mean signals of
+    its false suggestions, the negatives it kept quiet on, its answers and its misses
+    (counts and means only; on every set but unseen the model was fitted on the set)."""
+    names = ("confidence", *FEATURES[:6], "other language")
+    print("\n## The shipped engine's signals, mean per outcome\n")
+    print("| set | outcome | n | " + " | ".join(names) + " |")
+    print("|---|---|---|" + "---|" * len(names))
+    for s in sets:
+        progress(f"signals: {s.name}")
+        kb = KnowledgeBase(s.articles, cache_dir=cache)
+        rows: dict[str, list[list[float]]] = {
+            "false suggestion": [], "quiet on a negative": [], "answer": [], "miss": []}
+        for c in s.cases:
+            hits = kb.search(c.query, limit=3)
+            groups = [g for view in kb.views(c.query) for g in view]
+            best = max(groups, key=lambda g: kb.calibration.probability(g.features),
+                       default=None)
+            values = [kb.calibration.probability(best.features), *best.features[:6]] \
+                if best else [0.0] * 7
+            other = float(bool(hits) and hits[0].article.lang != query_lang(c.query))
+            outcome = ("false suggestion" if hits else "quiet on a negative") \
+                if not c.expected else (
+                "answer" if {h.article.id for h in hits} & c.expected else "miss")
+            rows[outcome].append([*values, other])
+        for outcome, got in rows.items():
+            if got:
+                means = np.array(got).mean(axis=0)
+                print(f"| {s.name} | {outcome} | {len(got)} | "
+                      + " | ".join(f"{v:.2f}" for v in means) + " |")
 
 
 def print_tables(results: dict[tuple[str, str], dict[str, dict[str, float]]]) -> None:
