@@ -35,7 +35,7 @@ from bot.channels import Channel, DeliveryError, RecipientUnreachable
 from handlers.core import logctx
 from handlers.core.clock import Clock
 from handlers.core.locks import KeyedLocks
-from handlers.core.messages import Outgoing
+from handlers.core.messages import Outgoing, redacted
 from storage import outbox
 from storage.models import OutboxState
 from storage.outbox import Queued
@@ -59,25 +59,33 @@ class RetryPolicy:
 @dataclass
 class Outcomes:
     """What sends came to, to be written back: rows sent, rows to retry later, rows given
-    up on, (channel, chat id) identities found unreachable."""
+    up on, (channel, chat id) identities found unreachable, and the masked payloads of
+    settled rows that held secrets."""
 
     sent: list[outbox.Sent] = field(default_factory=list)
     retries: list[outbox.Retry] = field(default_factory=list)
     dead: list[outbox.Dead] = field(default_factory=list)
     unreachable: set[tuple[str, str]] = field(default_factory=set)
+    redactions: list[outbox.Redaction] = field(default_factory=list)
 
     def urgent(self) -> bool:
         """Anything but sent marks: what follows it (back-off, telling a manager) must see it."""
         return bool(self.retries or self.dead or self.unreachable)
 
     def empty(self) -> bool:
-        return not (self.sent or self.urgent())
+        return not (self.sent or self.redactions or self.urgent())
 
     def take(self, other: Outcomes) -> None:
         self.sent += other.sent
         self.retries += other.retries
         self.dead += other.dead
         self.unreachable |= other.unreachable
+        self.redactions += other.redactions
+
+    def settled(self, row: Queued) -> None:
+        """A row sent or given up on: its secrets need not be kept any longer."""
+        if row.payload.get("secrets"):
+            self.redactions.append({"row_id": row.id, "payload": redacted(row.payload)})
 
 
 RECENT_SENDS = 2000  # platform ids kept in memory so an edit need not look its target up
@@ -151,6 +159,7 @@ class Recorder:
             await outbox.retry_later(tx, batch.retries)
             await outbox.mark_dead(tx, batch.dead)
             await outbox.mark_unreachable(tx, batch.unreachable)
+            await outbox.redact(tx, batch.redactions)
 
 
 class DeliveryWorker:
@@ -290,6 +299,7 @@ class DeliveryWorker:
             log.warning("outbox %s: recipient on %s unreachable", row.id, row.channel)
             outcomes.dead.append({"row_id": row.id, "error": str(exc)})
             outcomes.unreachable.add((row.channel, row.chat_id))
+            outcomes.settled(row)
         except DeliveryError as exc:
             self._failed(row, str(exc), exc.retry_after, outcomes)
         except Exception as exc:  # an adapter bug must not stop the queue
@@ -299,6 +309,7 @@ class DeliveryWorker:
             self._remember(out.key, message_id)
             outcomes.sent.append({"row_id": row.id, "at": self.clock.now(),
                                   "message_id": message_id})
+            outcomes.settled(row)
 
     def _remember(self, key: str, message_id: str | None) -> None:
         self._sent_ids[key] = message_id
@@ -328,6 +339,7 @@ class DeliveryWorker:
             log.error("outbox %s to %s gave up after %s attempts: %s", row.id, row.channel,
                       row.attempts, reason)
             outcomes.dead.append({"row_id": row.id, "error": reason})
+            outcomes.settled(row)
             return
         delay = self.policy.delay(row.attempts, retry_after)
         log.warning("outbox %s to %s failed (attempt %s), retry in %.0fs: %s", row.id,

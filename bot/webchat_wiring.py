@@ -16,7 +16,7 @@ from bot import security
 from bot.channels import Receive
 from bot.webchat import Fanout, PhotoStore, WebChat, WebUser, frame
 from handlers.core.clock import Clock, OffsetClock, SystemClock
-from handlers.core.messages import Button, FileRef, Outgoing
+from handlers.core.messages import Button, FileRef, Outgoing, redacted
 from handlers.core.texts import Texts
 from storage import outbox, webchat_history
 from storage.models import ChatIdentity, Person, WebChatLine
@@ -33,6 +33,8 @@ class DbTranscript:
     clock: Clock
 
     async def sent(self, out: Outgoing, target: str | None) -> None:
+        if out.secrets:  # the open page shows the code once; a reload shows it masked
+            out = Outgoing.from_json(redacted(out.to_json()))
         buttons = [[[b.label, b.data] for b in row] for row in out.buttons]
         async with self.db.transaction() as tx:
             if target is None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import JSON, bindparam, func, select, update
 from sqlmodel import col
 
 from storage.claims import claim
@@ -100,6 +100,13 @@ class Retry(TypedDict):
     error: str
 
 
+class Redaction(TypedDict):
+    """A settled row's stored payload, its secrets masked (handlers.core.messages.redacted)."""
+
+    row_id: int
+    payload: dict[str, Any]
+
+
 class Dead(TypedDict):
     """A row given up on (out of attempts, or the person is unreachable)."""
 
@@ -125,6 +132,11 @@ MARK_DEAD = (
     .where(col(Outbox.id) == bindparam("row_id"))
     .values(state=str(OutboxState.DEAD), last_error=bindparam("error"))
 )
+REDACT = (
+    update(Outbox)
+    .where(col(Outbox.id) == bindparam("row_id"))
+    .values(payload=bindparam("payload", type_=JSON))
+)
 MARK_UNREACHABLE = (
     update(ChatIdentity)
     .where(col(ChatIdentity.channel) == bindparam("identity_channel"),
@@ -147,6 +159,11 @@ async def retry_later(tx: Tx, retries: Sequence[Retry]) -> None:
 async def mark_dead(tx: Tx, dead: Sequence[Dead]) -> None:
     """Give up on rows: they are never claimed again; the reason is kept."""
     await _many(tx, MARK_DEAD, [{**d, "error": d["error"][:ERROR_MAX]} for d in dead])
+
+
+async def redact(tx: Tx, rows: Sequence[Redaction]) -> None:
+    """Replace settled rows' payloads by their masked copies."""
+    await _many(tx, REDACT, rows)
 
 
 async def mark_unreachable(tx: Tx, chats: Iterable[tuple[str, str]]) -> None:

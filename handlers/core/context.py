@@ -122,21 +122,24 @@ class Ctx:
     async def send_text(
         self, channel: str, chat_id: str, lang: str, text: str, rows: Rows = (),
         *, key: str | None = None, edits: str | None = None, files: tuple[FileRef, ...] = (),
+        secrets: tuple[str, ...] = (),
     ) -> str:
         out = Outgoing(
             channel=channel, chat_id=chat_id, text=text, key=key or self.next_key(),
-            buttons=self.buttons(lang, rows), edits=edits, files=files,
+            buttons=self.buttons(lang, rows), edits=edits, files=files, secrets=secrets,
         )
         return await self.emit(out)
 
-    async def reply(self, text_key: str, rows: Rows = (), **fields: Any) -> str:
-        """Answer in the chat the current update came from."""
-        return await self.reply_text(self.t(text_key, **fields), rows)
+    async def reply(self, text_key: str, rows: Rows = (), *, secrets: tuple[str, ...] = (),
+                    **fields: Any) -> str:
+        """Answer in the chat the current update came from. `secrets`: see Outgoing."""
+        return await self.reply_text(self.t(text_key, **fields), rows, secrets)
 
-    async def reply_text(self, text: str, rows: Rows = ()) -> str:
+    async def reply_text(self, text: str, rows: Rows = (), secrets: tuple[str, ...] = ()) -> str:
         assert self.incoming is not None
         inc = self.incoming
-        return await self.send_text(inc.channel, inc.chat_id, self.lang, text, rows)
+        return await self.send_text(inc.channel, inc.chat_id, self.lang, text, rows,
+                                    secrets=secrets)
 
     async def notify(
         self, person: Person, text_key: str, rows: Rows = (), *, key: str | None = None,

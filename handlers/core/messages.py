@@ -75,6 +75,9 @@ class Outgoing:
     When `edits` names the key of an earlier message, this replaces that message's text
     and buttons instead of sending a new one (e.g. an engineer's page after Accept, so
     stale buttons disappear).
+
+    `secrets`: strings in the text (an invitation code) that the outbox keeps only until
+    the message is delivered or given up on; then the stored copy is `redacted`.
     """
 
     channel: str
@@ -84,6 +87,7 @@ class Outgoing:
     buttons: Keyboard = ()
     edits: str | None = None
     files: tuple[FileRef, ...] = field(default_factory=tuple)
+    secrets: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -94,6 +98,7 @@ class Outgoing:
             "buttons": [[[b.label, b.data] for b in row] for row in self.buttons],
             "edits": self.edits,
             "files": [[f.key, f.name, f.mime, f.size, f.seconds] for f in self.files],
+            **({"secrets": list(self.secrets)} if self.secrets else {}),
         }
 
     @classmethod
@@ -106,7 +111,28 @@ class Outgoing:
             buttons=tuple(tuple(Button(lbl, data) for lbl, data in row) for row in d["buttons"]),
             edits=d.get("edits"),
             files=tuple(FileRef(*f) for f in d.get("files", [])),
+            secrets=tuple(d.get("secrets", ())),
         )
+
+
+MASK = "•••••"
+
+
+def redacted(payload: dict[str, Any]) -> dict[str, Any]:
+    """The stored copy of a delivered message: its secrets masked in the text and the
+    buttons, and no longer listed."""
+    secrets = sorted((s for s in payload.get("secrets", ()) if s), key=len, reverse=True)
+
+    def mask(text: str) -> str:
+        for secret in secrets:  # the longest first: a code's shown form holds the code
+            text = text.replace(secret, MASK)
+        return text
+
+    out = {k: v for k, v in payload.items() if k != "secrets"}
+    out["text"] = mask(str(payload.get("text", "")))
+    out["buttons"] = [[[mask(label), mask(data)] for label, data in row]
+                      for row in payload.get("buttons", [])]
+    return out
 
 
 SEVERITIES = ("critical", "major", "minor", "warning", "info")  # most severe first

@@ -251,7 +251,10 @@ async def invite_command(ctx: Ctx, arg: str) -> None:
     link = ctx.incoming.bot_link if ctx.incoming else ""
     fields: dict[str, Any] = {"code": shown(code), "site": site, "uses": uses,
                               "expires": made.expires_at}
+    # only the code's hash is stored; the outbox's copy of this reply is masked once sent
+    secrets = (shown(code), code)
     if link:
-        await ctx.reply("registration.invite_link", link=f"{link}?start={code}", **fields)
+        await ctx.reply("registration.invite_link", link=f"{link}?start={code}",
+                        secrets=secrets, **fields)
     else:
-        await ctx.reply("registration.invite", **fields)
+        await ctx.reply("registration.invite", secrets=secrets, **fields)

@@ -61,6 +61,20 @@ async def history(client: TestClient, user: str) -> dict[str, Any]:
         return (await frames_until(ws, "history"))[-1]
 
 
+async def test_an_invitation_code_is_shown_live_and_masked_after_a_reload(web):
+    _, client = web
+    async with client.ws_connect("/ws?user=demo-manager") as ws:
+        await frames_until(ws, "history")
+        await ws.send_json({"type": "text", "text": "/invite 一号园区", "id": "i1"})
+        live = (await frames_until(ws, "message", "邀请码"))[-1]
+    code = live["text"].split("邀请码：")[1][:11]
+    assert len(code) == 11 and code[5] == "-"
+
+    shown = await history(client, "demo-manager")
+    kept = [m["text"] for m in shown["messages"] if "邀请码" in m["text"]]
+    assert kept == [live["text"].replace(code, "•••••")]
+
+
 def chat_of(fl: Frontline) -> WebChat:
     chat = fl.adapters["web"]
     assert isinstance(chat, WebChat)

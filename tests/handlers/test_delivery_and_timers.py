@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from handlers.core.messages import Outgoing, redacted
 from storage.models import ChatIdentity, Outbox, OutboxState, Role, TicketEvent
 from tests.handlers.test_ticket_life import report_valve_fault
 from tests.support.chat import settle
@@ -44,6 +45,35 @@ async def test_a_message_is_marked_dead_after_the_last_attempt(app, clock, chann
     async with app.db.transaction() as tx:
         row = (await tx.scalars(select(Outbox)))[0]
     assert row.state == OutboxState.DEAD and row.attempts == app.settings.outbox_max_attempts
+
+
+async def test_a_secret_is_masked_in_the_outbox_when_its_message_is_given_up_on(
+    app, clock, channel, manager
+):
+    channel.fail_times = 100
+    await manager.says("/invite 一号园区")
+    async with app.db.transaction() as tx:
+        [row] = await tx.scalars(select(Outbox))
+    code = row.payload["secrets"][0]
+    assert code in row.payload["text"]  # kept while it may still be sent
+    for _ in range(10):
+        clock.advance(minutes=15)
+        await settle(app)
+    async with app.db.transaction() as tx:
+        [row] = await tx.scalars(select(Outbox).execution_options(populate_existing=True))
+    assert row.state == OutboxState.DEAD
+    assert code not in repr(row.payload) and "•••••" in row.payload["text"]
+
+
+def test_redacted_masks_every_form_of_a_secret_in_text_and_buttons():
+    payload = {"text": "code ABCDE-FGH23, link t.me/x?start=ABCDEFGH23", "key": "k",
+               "buttons": [[["ABCDEFGH23", "copy:ABCDEFGH23"]]],
+               "secrets": ["ABCDEFGH23", "ABCDE-FGH23"]}
+    masked = redacted(payload)
+    assert masked == {"text": "code •••••, link t.me/x?start=•••••", "key": "k",
+                      "buttons": [[["•••••", "copy:•••••"]]]}
+    assert Outgoing.from_json({**payload, "channel": "c", "chat_id": "1", "edits": None}
+                              ).secrets == ("ABCDEFGH23", "ABCDE-FGH23")
 
 
 async def test_a_person_who_blocked_the_bot_is_marked_unreachable_and_the_ticket_goes_on(

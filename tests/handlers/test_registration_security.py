@@ -24,6 +24,8 @@ from storage.models import (
     Approval,
     Complaint,
     Invitation,
+    Outbox,
+    OutboxState,
     Person,
     Role,
     Ticket,
@@ -244,6 +246,24 @@ async def test_a_manager_invites_in_chat_and_a_reporter_may_not(app, cast, repor
     assert "用法：/invite" in manager.last().text
     await reporter.says("/invite 一号园区")
     assert "没有权限" in reporter.last().text
+
+
+async def test_the_outbox_keeps_an_invitation_code_only_until_it_is_delivered(
+        app, cast, manager):
+    await manager.send(manager.incoming(Kind.COMMAND, text="/invite 三号园区",
+                                        bot_link="https://t.me/frontline_bot"))
+    answer = manager.last().text  # what the manager's chat received: the code and the link
+    code = answer.split("?start=")[1][:10]
+    assert admission.shown(code) in answer
+    async with app.db.transaction() as tx:
+        rows = list(await tx.scalars(select(Outbox).where(
+            Outbox.chat_id == manager.user_id).execution_options(populate_existing=True)))
+    kept = [r for r in rows if "三号园区" in r.payload["text"]]
+    assert kept and all(r.state == OutboxState.SENT for r in kept)
+    stored_text = repr([r.payload for r in rows])
+    assert code not in stored_text and admission.shown(code) not in stored_text
+    assert "https://t.me/frontline_bot?start=•••••" in kept[0].payload["text"]
+    assert "secrets" not in kept[0].payload
 
 
 async def test_directory_people_register_without_an_invitation_as_before(settings, clock):
