@@ -16,8 +16,9 @@ from bot import security
 from bot.channels import Receive
 from bot.webchat import Fanout, PhotoStore, WebChat, WebUser, frame
 from handlers.core.clock import Clock, OffsetClock, SystemClock
-from handlers.core.messages import Button, FileRef, Outgoing, redacted
+from handlers.core.messages import MASK, Button, FileRef, Outgoing, redacted
 from handlers.core.texts import Texts
+from handlers.flows import admission
 from storage import outbox, webchat_history
 from storage.models import ChatIdentity, Person, WebChatLine
 from storage.uow import Database
@@ -54,7 +55,10 @@ class DbTranscript:
         return FileRef(*row.files[index])
 
     async def said(self, chat_id: str, key: str, text: str, pressed: str) -> None:
-        """The person's line; `pressed`: the token of the button they pressed, if any."""
+        """The person's line; `pressed`: the token of the button they pressed, if any. A
+        typed invitation code is kept masked, as the manager's copy is (Outgoing.secrets)."""
+        if not pressed and admission.as_code(text):
+            text = MASK
         async with self.db.transaction() as tx:
             await webchat_history.add(tx, chat_id, key, text, self.clock.now(), mine=True,
                                       buttons=[[text, pressed]] if pressed else [])

@@ -15,8 +15,10 @@ from bot import demo as demo_cast
 from bot.bootstrap import Frontline, build
 from bot.settings import Settings
 from bot.webchat import COOKIE, WebChat
+from bot.webchat_wiring import DbTranscript
 from handlers.core.clock import FakeClock, OffsetClock
 from handlers.core.messages import Button, Outgoing
+from handlers.flows import admission
 from storage import webchat_history
 from storage.models import Conversation, Person, Role
 from tests.conftest import Cast
@@ -73,6 +75,17 @@ async def test_an_invitation_code_is_shown_live_and_masked_after_a_reload(web):
     shown = await history(client, "demo-manager")
     kept = [m["text"] for m in shown["messages"] if "邀请码" in m["text"]]
     assert kept == [live["text"].replace(code, "•••••")]
+
+
+async def test_a_typed_invitation_code_is_kept_masked_in_the_persons_own_lines(web):
+    fl, _ = web
+    transcript = DbTranscript(fl.db, fl.clock)
+    code = admission.new_code()
+    await transcript.said("w1", "me:w1:1", admission.shown(code).lower(), "")
+    await transcript.said("w1", "me:w1:2", "水泵不转", "")
+    async with fl.db.transaction() as tx:
+        lines = await webchat_history.lines(tx, "w1")
+    assert [line.text for line in lines] == ["•••••", "水泵不转"]
 
 
 def chat_of(fl: Frontline) -> WebChat:
