@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 from sqlmodel import col
 
-from storage.models import Page, PageState, Ticket, TicketEvent
+from storage.models import Page, PageState, Ticket, TicketEvent, TicketStatus
 from storage.people import IS_OPEN
 from storage.uow import Tx
 
@@ -77,6 +77,20 @@ async def open_tickets(
     stmt = _OPEN_BY[reporter_id is not None, assignee_id is not None]
     params = {"reporter": reporter_id, "assignee": assignee_id}
     return await tx.scalars(stmt, {k: v for k, v in params.items() if v is not None})
+
+
+_CURRENT_OF_REPORTER = (
+    select(Ticket)
+    .where(or_(IS_OPEN, col(Ticket.status) == str(TicketStatus.RESOLVED)),
+           col(Ticket.reporter_id) == bindparam("reporter"))
+    .order_by(col(Ticket.id))
+)
+
+
+async def current_of_reporter(tx: Tx, reporter_id: int) -> list[Ticket]:
+    """A reporter's open tickets and those fixed but not closed yet (the call-back is still
+    to come): what their next words are likely about ("thanks, it works again")."""
+    return await tx.scalars(_CURRENT_OF_REPORTER, {"reporter": reporter_id})
 
 
 async def listing(

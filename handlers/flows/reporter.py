@@ -150,8 +150,10 @@ async def urge_latest(ctx: Ctx, text: str) -> None:
 
 
 async def add_note(ctx: Ctx, ticket: Ticket, text: str) -> None:
-    """More words for an open job: recorded, forwarded; an awaited answer restarts the clock."""
-    if ctx.person is None or ctx.person.id != ticket.reporter_id or ticket.status not in OPEN:
+    """More words for an open job, or one fixed but not closed yet: recorded, forwarded; an
+    awaited answer restarts the clock."""
+    if ctx.person is None or ctx.person.id != ticket.reporter_id or (
+            ticket.status not in OPEN and ticket.status != TicketStatus.RESOLVED):
         raise StaleAction(number=number(ticket))
     limit = ctx.config.max_message_chars
     note = text.strip()[:limit]
@@ -167,8 +169,10 @@ async def add_note(ctx: Ctx, ticket: Ticket, text: str) -> None:
     if ticket.assignee_id is not None:
         engineer = await ctx.tx.get(Person, ticket.assignee_id)
         if engineer is not None:
-            await ctx.notify(engineer, "engineer.note", work_buttons(ticket),
-                             name=ctx.person.name, note=note, **fields)
+            # a fixed job's note is for reading: its work buttons would all be stale
+            rows = work_buttons(ticket) if ticket.status in OPEN else ()
+            await ctx.notify(engineer, "engineer.note", rows, name=ctx.person.name, note=note,
+                             **fields)
 
 
 @router.idle_text
@@ -188,6 +192,13 @@ async def open_of(ctx: Ctx) -> list[Ticket]:
     if ctx.person is None:
         return []
     return await tickets.open_tickets(ctx.tx, reporter_id=ctx.person.id)
+
+
+async def current_of(ctx: Ctx) -> list[Ticket]:
+    """The open tickets the person writing reported, and theirs fixed but not closed yet."""
+    if ctx.person is None or ctx.person.id is None:
+        return []
+    return await tickets.current_of_reporter(ctx.tx, ctx.person.id)
 
 
 async def locked(ctx: Ctx, ticket: Ticket) -> Ticket:

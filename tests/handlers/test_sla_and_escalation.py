@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from handlers.core.messages import Kind
 from storage.models import Person, Role, Ticket, TicketEvent, TicketStatus, Timer
-from tests.handlers.test_ticket_life import report_valve_fault
+from tests.handlers.test_ticket_life import report_valve_fault, resolve
 from tests.support.chat import labels, settle
 
 
@@ -254,6 +254,30 @@ async def test_a_reporter_adds_text_to_an_open_ticket(app, reporter, engineer):
     await reporter.presses("补充到 FL-000001")
     assert "2号阀也不动" in engineer.last().text
     assert "已补充到工单 FL-000001" in reporter.last().text
+
+
+async def test_words_after_a_fix_are_asked_about_first_not_answered_with_articles(
+        app, reporter, engineer):
+    await report_valve_fault(reporter)
+    await engineer.presses("接单")
+    await resolve(engineer)
+    await reporter.says("谢谢师傅，电磁阀好了")
+    assert "补充到已有工单" in reporter.last().text  # not a card about valves
+    assert "《电磁阀打不开》" not in reporter.last().text
+    assert "补充到 FL-000001" in labels(reporter.last())
+    await reporter.presses("补充到 FL-000001")
+    assert "已补充到工单 FL-000001" in reporter.last().text
+    assert "电磁阀好了" in engineer.last().text and labels(engineer.last()) == []
+    async with app.db.transaction() as tx:
+        [ticket] = await tx.scalars(select(Ticket))
+        notes = await tx.scalars(select(TicketEvent).where(TicketEvent.kind == "note"))
+        assert ticket.status == TicketStatus.RESOLVED
+        assert [n.details["text"] for n in notes] == ["谢谢师傅，电磁阀好了"]
+        ticket.status = TicketStatus.CLOSED  # the call-back is over: the job is history
+        tx.add(ticket)
+
+    await reporter.says("3号地块电磁阀又打不开了")
+    assert "《电磁阀打不开》" in reporter.last().text  # a new fault: self-service as usual
 
 
 async def test_a_long_note_to_an_open_ticket_is_cut_and_the_reporter_told(app, reporter,
