@@ -79,7 +79,9 @@ TAUS = [round(0.05 + 0.01 * i, 2) for i in range(91)]
 # Hybrid variants measured in one run: (label, model features, clause windows on, L2 of
 # the logistic fit, cross-language rule).
 # clauses: False (whole message only), True (each clause embedded too), "lexical" (clauses
-# reuse the whole message's vector).
+# reuse the whole message's vector), "fallback" (each clause embedded too, but a language
+# group the whole message answers keeps it: a clause is looked at only where the whole
+# message does not answer; fourth session).
 # cross: False, the other language's group answers at tau like the reporter's own (the
 # engine before this); "agree", only when its signals agree (`agree`) and it reaches its
 # own tau_cross; "own", when it reaches its own tau_cross; "untwinned", when it reaches
@@ -154,6 +156,8 @@ POOLED_ONLY: list[tuple[str, tuple[str, ...], bool | str, float, bool | str]] = 
      "untwinned"),
     ("fused+intent+known, clauses, L2 30, cross to untwinned at own tau",
      ("fused", "intent", "known"), True, 30.0, "untwinned"),
+    ("fused+intent, clauses as fallback, L2 30, cross to untwinned at own tau",
+     ("fused", "intent"), "fallback", 30.0, "untwinned"),
     ("fused+intent+sym, clauses, L2 30, cross to untwinned at own tau",
      ("fused", "intent", "sym"), True, 30.0, "untwinned"),
     ("fused+sym, clauses, L2 30, cross to untwinned at own tau",
@@ -173,6 +177,7 @@ KNN_OF = {"fused+intent, k 7, clauses, L2 30, cross to untwinned at own tau": 7,
 # (fit_adaptive, kb_taus)
 ADAPTIVE = {"fused+intent, clauses, L2 30, cross to untwinned at own tau", *KNN_OF,
             "fused+intent+sym, clauses, L2 30, cross to untwinned at own tau",
+            "fused+intent, clauses as fallback, L2 30, cross to untwinned at own tau",
             "fused+sym, clauses, L2 30, cross to untwinned at own tau",
             "fused+intent+sym+dense_margin, clauses, L2 30, cross to untwinned at own tau",
             "fused+intent+dense_margin, clauses, L2 30, cross to untwinned at own tau",
@@ -185,8 +190,9 @@ SETS = {
     "orchard_c": ("bench/orchard_c/articles", "bench/orchard_c/queries.tsv"),
     "orchard_d": ("bench/orchard_d/articles", "bench/orchard_d/queries.tsv"),
 }
-# the one kb/tuned.py holds (--print-tuned); before: "fused+intent, clauses, L2 30"
-SHIPPED_VARIANT = "fused+intent, clauses, L2 30, cross to untwinned at own tau"
+# the one kb/tuned.py holds (--print-tuned); before: "fused+intent, clauses, L2 30, cross to
+# untwinned at own tau" and, earlier, "fused+intent, clauses, L2 30"
+SHIPPED_VARIANT = "fused+intent, clauses as fallback, L2 30, cross to untwinned at own tau"
 
 
 @dataclass
@@ -427,7 +433,8 @@ def main() -> int:
                 hybrid_ranker(test, tune, w, cal, qvec, same=False, clauses=clauses,
                               cross=cross, tau_cross=tau_cross), test.cases)
             if label == SHIPPED_VARIANT:
-                tuned[tune.name] = dataclasses.replace(cal, tau_cross=tau_cross)
+                tuned[tune.name] = dataclasses.replace(cal, tau_cross=tau_cross,
+                                                       whole_first=clauses == "fallback")
                 row["  (the same ranking, no abstention)"] = figures(hybrid_ranker(
                     test, tune, w, dataclasses.replace(cal, tau=0.0), qvec, same=False,
                     clauses=clauses, cross=cross, tau_cross=0.0), test.cases)
@@ -439,11 +446,13 @@ def main() -> int:
             parts = [o for o in sets if o.name in tune.name.split("+")]
             for floors, how in ((TAUS, "own bar per knowledge base"),
                                 ([0.0], "own bar alone, no floor")):
-                acal, alpha = fit_adaptive(tune, parts, cal, qvec, cross, tau_cross, floors)
+                acal, alpha = fit_adaptive(tune, parts, cal, qvec, cross, tau_cross, floors,
+                                           clauses)
                 kb_tau = kb_taus([test], {p.name for p in parts}, tune, w, acal, qvec, alpha)
                 if label == SHIPPED_VARIANT and floors is TAUS:  # the engine's (kb/tuned.py)
-                    tuned[tune.name] = dataclasses.replace(acal, tau_cross=tau_cross,
-                                                           alpha=alpha)
+                    tuned[tune.name] = dataclasses.replace(
+                        acal, tau_cross=tau_cross, alpha=alpha,
+                        whole_first=clauses == "fallback")
                 row[f"hybrid, {label}, {how} (alpha {alpha}, floor "
                     f"{acal.tau}, {test.name}'s bar {kb_tau[test.name]:.2f})"] = figures(
                     hybrid_ranker(test, tune, w, acal, qvec, same=False, clauses=clauses,
@@ -653,8 +662,11 @@ def hybrid_ranker(target: LabelledSet, tune: LabelledSet, w: tuple[float, float,
                                          strict=True):
         best: dict[str, tuple[bool, float, list[str]]] = {}
         order: list[str] = []
-        for view in views if clauses else views[:1]:
+        fixed: set[str] = set()  # "fallback": groups the whole message answers
+        for n, view in enumerate(views if clauses else views[:1]):
             for lang, features, ids in view:
+                if lang in fixed:
+                    continue
                 row = with_intent(features, value, kb_value)
                 if lang not in best:
                     order.append(lang)
@@ -663,6 +675,8 @@ def hybrid_ranker(target: LabelledSet, tune: LabelledSet, w: tuple[float, float,
                     if cross == "untwinned" and row[same_lang] < 0.5:
                         ids = [i for i in ids if not twinned(c.origin, i)]
                     best[lang] = (ok, p, ids)
+            if clauses == "fallback" and n == 0:
+                fixed = {g for g, (ok, _p, _ids) in best.items() if ok}
         shown[key(c)] = next((best[g][2] for g in order if best[g][0]), [])
     return lambda c: shown[key(c)]
 
@@ -701,7 +715,8 @@ def chatter_probability(views: list[list[Row]], query: str, examples: LabelledSe
 
 def fit_adaptive(tune: LabelledSet, parts: Sequence[LabelledSet], cal: Calibration,
                  qvec: dict[str, Vectors], cross: bool | str, tau_cross: float | None,
-                 floors: Sequence[float] = TAUS) -> tuple[Calibration, float]:
+                 floors: Sequence[float] = TAUS, clauses: bool | str = True
+                 ) -> tuple[Calibration, float]:
     """After fit_hybrid: the share `alpha` of other orchards' chatter each knowledge base
     may let through, and a floor for its bar (cal.tau, from `floors`), on the same
     objective."""
@@ -712,7 +727,7 @@ def fit_adaptive(tune: LabelledSet, parts: Sequence[LabelledSet], cal: Calibrati
         taus = kb_taus(parts, allowed, tune, w, cal, qvec, alpha)
         for tau in floors:
             got = objective(figures(hybrid_ranker(
-                tune, tune, w, dataclasses.replace(cal, tau=tau), qvec, True, True, cross,
+                tune, tune, w, dataclasses.replace(cal, tau=tau), qvec, True, clauses, cross,
                 tau_cross, kb_tau=taus), tune.cases))
             if best is None or got > best[0] + 1e-9:
                 best = (got, alpha, tau)

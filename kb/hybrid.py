@@ -25,8 +25,9 @@ Per query and per language group (the reporter's language first, then the other)
   threshold `tau_cross`, and only with articles that have no twin in the reporter's
   language: where the twin exists, the reporter's own article is the one to offer, and
   it did not answer (measured: letting such matches through added a false suggestion
-  and no answer). kb.search evaluates the whole message and each of its clauses
-  and keeps, per group, the one with the highest probability.
+  and no answer). kb.search evaluates the whole message and each of its clauses;
+  per group it keeps the whole message where that answers (`whole_first`), else the
+  view with the highest probability.
 
 A group of the reporter's language must also pass the knowledge base's own bar
 (`Calibration.alpha`, `noise_bar`): how sure the model is of labelled chatter in THIS
@@ -81,6 +82,11 @@ class Calibration:
     # most a share `alpha` of the labelled chatter examples reach in THIS knowledge base
     # (noise_bar); a group answers at max(tau, that bar). None: `tau` alone.
     alpha: float | None = None
+    # A message searched whole and clause by clause: True, a language group the whole
+    # message answers keeps it, and a clause is looked at only where it does not (measured
+    # the same, and the right article where a short clause such as "不出水" named another
+    # device than the message does); False, the view the model is surest of.
+    whole_first: bool = False
 
     def probability(self, x: Sequence[float]) -> float:
         """The model's probability that the group answers, from a full FEATURES row."""

@@ -6,10 +6,10 @@ the lexical engine below, character n-grams (kb.ngrams) and dense embeddings
 whether the reporter's language group answers, else the other language (at its own
 threshold, and only with articles that have no twin in the reporter's language), else
 nothing.
-A message of several clauses is also searched clause by clause, and each group takes
-the clause (or the whole) the model is surest of. Query vectors of recent queries are
-remembered. Without an embedder (`embedder=None`) the lexical engine alone decides,
-with its threshold, exactly as before issue 15.
+A message of several clauses is also searched clause by clause: each group keeps the
+whole message where it answers, else takes the clause the model is surest of. Query
+vectors of recent queries are remembered. Without an embedder (`embedder=None`) the
+lexical engine alone decides, with its threshold, exactly as before issue 15.
 
 A query is normalised (kb.normalise: width, case, t2s, noise, variants, homophones),
 multi-word synonyms are rewritten, jieba segments it (kb.tokens, precise mode), each
@@ -312,18 +312,10 @@ class KnowledgeBase:
         calibration = self.calibration
         own = lang if lang in LANGS else query_lang(query)
         for group, confidence in self.decide(query, lang, snapshot, dense):
-            ranked = group.ranked[:limit]
-            if group.lang == own or calibration.tau_cross is None:
-                if confidence < max(calibration.tau, dense.bar):
-                    continue
-            else:
-                # The other language: only articles without a twin in the reporter's
-                # language (where the twin exists, it is the one to offer, and it did
-                # not answer), at the other language's own threshold.
-                ranked = tuple(r for r in ranked if not self._twin_in(snapshot, r[0], own))
-                if (confidence < calibration.tau_cross or not ranked
-                        or ranked[0] != group.ranked[0]):
-                    continue
+            ranked = self._answering(group, confidence, own, snapshot, dense)
+            if ranked is None:
+                continue
+            ranked = ranked[:limit]
             best = group.ranked[0][1]
             hits = [
                 Hit(snapshot.articles[i],
@@ -334,6 +326,20 @@ class KnowledgeBase:
             return [h for n, h in enumerate(hits)
                     if n == 0 or calibration.gap is not None or h.score > 0]
         return []
+
+    def _answering(self, group: GroupResult, confidence: float, own: str | None,
+                   snapshot: Snapshot, dense: Dense) -> tuple[tuple[int, float], ...] | None:
+        """The group's ranked articles that may be shown, or None when it does not answer."""
+        calibration = self.calibration
+        if group.lang == own or calibration.tau_cross is None:
+            return group.ranked if confidence >= max(calibration.tau, dense.bar) else None
+        # The other language: only articles without a twin in the reporter's language
+        # (where the twin exists, it is the one to offer, and it did not answer), at the
+        # other language's own threshold.
+        ranked = tuple(r for r in group.ranked if not self._twin_in(snapshot, r[0], own))
+        if confidence < calibration.tau_cross or not ranked or ranked[0] != group.ranked[0]:
+            return None
+        return ranked
 
     @staticmethod
     def _twin_in(snapshot: Snapshot, index: int, lang: str | None) -> bool:
@@ -360,12 +366,24 @@ class KnowledgeBase:
         """Per language group, the reporter's first: the best view and its confidence.
 
         The views are the whole message and, for a message of several clauses, each
-        clause; a group's answer is the view the calibrated model is surest of.
+        clause; a group's answer is the view the calibrated model is surest of — except,
+        with `Calibration.whole_first`, where the whole message answers: a short clause
+        ("不出水") can score higher on its own and point at another device than the one
+        the message names ("3号地块电磁阀打不开，不出水").
         """
+        if snapshot is None:
+            snapshot, dense = self._state
+        own = lang if lang in LANGS else query_lang(query)
         best: dict[str, tuple[GroupResult, float]] = {}
         order: list[str] = []
-        for view in self.views(query, lang, snapshot, dense):
+        fixed: set[str] = set()  # groups the whole message answers (whole_first)
+        for n, view in enumerate(self.views(query, lang, snapshot, dense)):
+            if n == 1 and self.calibration.whole_first and dense is not None:
+                fixed = {g for g, (group, c) in best.items()
+                         if self._answering(group, c, own, snapshot, dense) is not None}
             for group in view:
+                if group.lang in fixed:
+                    continue
                 confidence = self.calibration.probability(group.features)
                 if group.lang not in best:
                     order.append(group.lang)

