@@ -84,6 +84,14 @@ async def test_a_whole_ticket_life_by_long_polling(polling, api):
         await api.wait_for(heard(api, ENGINEER, expect))
     await api.wait_for(heard(api, REPORTER, "处理完毕"))
     await press(api, REPORTER, "已解决", (REPORTER, "感谢确认"))
+    # words after the fix are about it: asked where they belong, not answered with articles
+    articles_seen = sum("《电磁阀打不开》" in t for t in api.texts_to(REPORTER))
+    api.say(REPORTER, "李明", "谢谢师傅，电磁阀好了")
+    await api.wait_for(heard(api, REPORTER, "补充到已有工单"))
+    await press(api, REPORTER, "补充到 FL-000001", (ENGINEER, "谢谢师傅，电磁阀好了"))
+    assert sum("《电磁阀打不开》" in t for t in api.texts_to(REPORTER)) == articles_seen
+    note = [p for p in api.sent_to(ENGINEER) if "电磁阀好了" in p.get("text", "")][-1]
+    assert not (note.get("reply_markup") or {}).get("inline_keyboard")  # no stale work buttons
 
     answered = [c for c in api.calls if c.method == "answerCallbackQuery"]
     presses = [u for u in api.calls if u.method == "sendMessage"]
